@@ -1,0 +1,157 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import {
+  ExamplePayloads,
+  KNOWN_SUBJECTS,
+  SubjectSchemas,
+  Wildcards,
+  assertValidSubject,
+  deadLetterSubject,
+  isoTimestamp,
+  jsonSchemaFiles,
+  newTraceId,
+  parseTimestampMs,
+  subjectMatches,
+  validatePayload,
+  validateDeadLetter,
+  InvalidSubjectError,
+} from './index.js';
+import { SCHEMA_DIR } from './generate-schemas.js';
+
+const clone = <T>(value: T): T => structuredClone(value);
+
+test('every seed example payload validates on its subject', () => {
+  for (const subject of KNOWN_SUBJECTS) {
+    const result = validatePayload(subject, ExamplePayloads[subject]);
+    assert.ok(result.ok, `${subject}: ${result.ok ? '' : result.error}`);
+  }
+});
+
+/** A value of a type the schema does not accept for that property. */
+function wrongTypeFor(schema: { type?: string }): unknown {
+  switch (schema.type) {
+    case 'string':
+      return 12345;
+    case 'number':
+    case 'integer':
+      return 'not-a-number';
+    case 'boolean':
+      return 'yes';
+    case 'array':
+      return { not: 'an array' };
+    default:
+      return 'not-an-object';
+  }
+}
+
+test('invalid variants of every subject are rejected with a message naming the field', () => {
+  for (const subject of KNOWN_SUBJECTS) {
+    const schema = SubjectSchemas[subject] as unknown as {
+      required?: string[];
+      properties: Record<string, { type?: string }>;
+    };
+    const example = ExamplePayloads[subject] as Record<string, unknown>;
+    let rejected = 0;
+    for (const field of schema.required ?? []) {
+      const missing = clone(example);
+      delete missing[field];
+      const missingResult = validatePayload(subject, missing);
+      assert.equal(missingResult.ok, false, `${subject} without ${field} must be rejected`);
+      if (!missingResult.ok) assert.match(missingResult.error, new RegExp(field), `${subject}: ${missingResult.error}`);
+      rejected++;
+
+      const wrong = clone(example);
+      wrong[field] = wrongTypeFor(schema.properties[field] ?? {});
+      const wrongResult = validatePayload(subject, wrong);
+      assert.equal(wrongResult.ok, false, `${subject} with a wrong-typed ${field} must be rejected`);
+      if (!wrongResult.ok) assert.match(wrongResult.error, new RegExp(field), `${subject}: ${wrongResult.error}`);
+      rejected++;
+    }
+    const badTimestamp = { ...clone(example), timestamp: 'yesterday' };
+    const tsResult = validatePayload(subject, badTimestamp);
+    assert.equal(tsResult.ok, false);
+    if (!tsResult.ok) assert.match(tsResult.error, /timestamp/);
+    rejected++;
+    for (const notAnObject of [null, [], 'text', 42]) {
+      assert.equal(validatePayload(subject, notAnObject).ok, false, `${subject} accepted ${JSON.stringify(notAnObject)}`);
+    }
+    assert.ok(rejected >= 5, `${subject}: only ${rejected} variants`);
+  }
+});
+
+test('semantic limits name the field and value range', () => {
+  const request = ExamplePayloads['agent.brain.request'];
+  const cases: [unknown, RegExp][] = [
+    [{ ...request, constraints: { max_tokens: -1 } }, /constraints\.max_tokens: must be >= 1/],
+    [{ ...request, constraints: { timeout_ms: 10_000_000 } }, /constraints\.timeout_ms: must be <= 300000/],
+    [{ ...request, constraints: { temperature: 9 } }, /constraints\.temperature/],
+    [{ ...request, user_input: '' }, /user_input/],
+    [{ ...request, user_input: 'x'.repeat(20_001) }, /user_input/],
+    [{ ...request, trace_id: 'not-a-trace' }, /trace_id/],
+    [{ ...request, context: { user_profile: { a: { b: { c: { d: { e: { f: { g: 1 } } } } } } } } }, /context\.user_profile: nested deeper/],
+  ];
+  for (const [payload, expected] of cases) {
+    const result = validatePayload('agent.brain.request', payload);
+    assert.equal(result.ok, false);
+    if (!result.ok) assert.match(result.error, expected);
+  }
+  const badEnum = validatePayload('agent.brain.error', { ...ExamplePayloads['agent.brain.error'], error_type: 'oops' });
+  assert.equal(badEnum.ok, false);
+  if (!badEnum.ok) assert.match(badEnum.error, /error_type: must be one of "timeout"/);
+  const noTarget = validatePayload('agent.tts.cancel', { timestamp: isoTimestamp(), trace_id: newTraceId() });
+  assert.equal(noTarget.ok, false);
+  if (!noTarget.ok) assert.match(noTarget.error, /target_room or request_id/);
+});
+
+test('subject checks reject long, empty and illegal tokens', () => {
+  for (const subject of KNOWN_SUBJECTS) assertValidSubject(subject);
+  for (const pattern of Object.values(Wildcards)) assertValidSubject(pattern, { wildcards: true });
+  const bad = ['', 'a..b', '.a', 'a.', 'a.b.c.d.e.f.g.h.i', 'agent.voice track', 'agent.$sys', 'agent.*', 'agent.>.x'];
+  for (const subject of bad) {
+    assert.throws(() => assertValidSubject(subject, { wildcards: subject === 'agent.>.x' }), InvalidSubjectError, subject);
+  }
+  assertValidSubject('a.b.c.d.e.f.g.h');
+  assert.equal(deadLetterSubject('agent.brain.request', 'invalid_payload'), 'dlq.agent.brain.request.invalid_payload');
+  assert.equal(deadLetterSubject('a.b.c.d.e.f.g', 'handler_error'), 'dlq.unroutable.handler_error');
+  assert.ok(subjectMatches('agent.>', 'agent.brain.request'));
+  assert.ok(subjectMatches('*.*.error', 'agent.tts.error'));
+  assert.ok(!subjectMatches('*.*.error', 'system.service.error.x'));
+  assert.ok(subjectMatches('agent.*.track.>', 'agent.voice.track.published'));
+  assert.ok(!subjectMatches('agent.>', 'agent'));
+});
+
+test('timestamps keep microseconds and trace ids are W3C', () => {
+  const now = 1765719000123.456;
+  const iso = isoTimestamp(now);
+  assert.equal(iso, '2025-12-14T13:30:00.123456Z');
+  assert.ok(Math.abs(parseTimestampMs(iso) - now) < 0.002);
+  assert.equal(parseTimestampMs('2025-12-14T13:30:00.000Z'), 1765719000000);
+  assert.ok(Number.isNaN(parseTimestampMs('yesterday')));
+  assert.match(newTraceId(), /^[0-9a-f]{32}$/);
+});
+
+test('dead letters have a schema of their own', () => {
+  const ok = validateDeadLetter({
+    timestamp: isoTimestamp(),
+    original_subject: 'agent.brain.request',
+    error_type: 'invalid_payload',
+    reason: 'user_input: is required',
+    service: 'arc-sherlock-brain',
+    instance_id: 'brain-1',
+    original_size_bytes: 2,
+    original_payload_base64: 'e30=',
+    truncated: false,
+  });
+  assert.ok(ok.ok);
+  assert.equal(validateDeadLetter({ reason: 'x' }).ok, false);
+});
+
+test('generated JSON Schema files are up to date (run `npm run schemas` if not)', () => {
+  const expected = jsonSchemaFiles();
+  const present = readdirSync(SCHEMA_DIR).sort();
+  assert.deepEqual(present, [...expected.keys()].sort());
+  for (const [name, text] of expected) {
+    assert.equal(readFileSync(`${SCHEMA_DIR}${name}`, 'utf8'), text, `${name} is stale`);
+  }
+});

@@ -1,0 +1,34 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+
+/** W3C trace-context trace id: 32 lowercase hex characters, never all zeros. */
+export function newTraceId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+export function newRequestId(prefix = 'req'): string {
+  return `${prefix}-${randomUUID()}`;
+}
+
+/** Wall-clock time in ms with sub-millisecond precision (for hop latency between processes). */
+export function preciseNowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/**
+ * ISO-8601 UTC timestamp with microseconds ("2025-12-14T13:30:00.000123Z"). Still plain
+ * ISO-8601 for every consumer; ARC consumers read the extra digits for sub-ms hop latency.
+ */
+export function isoTimestamp(epochMs: number = preciseNowMs()): string {
+  const wholeMs = Math.floor(epochMs);
+  const micros = Math.floor((epochMs - wholeMs) * 1000);
+  return `${new Date(wholeMs).toISOString().slice(0, -1)}${String(micros).padStart(3, '0')}Z`;
+}
+
+/** Epoch ms of an ISO-8601 timestamp, keeping digits below the millisecond; NaN when unparseable. */
+export function parseTimestampMs(timestamp: string): number {
+  const ms = Date.parse(timestamp);
+  if (Number.isNaN(ms)) return ms;
+  const fraction = /T\d{2}:\d{2}:\d{2}\.(\d+)/.exec(timestamp)?.[1];
+  if (!fraction || fraction.length <= 3) return ms;
+  return ms + Number(`0.${fraction.slice(3)}`);
+}

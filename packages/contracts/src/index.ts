@@ -1,0 +1,6 @@
+export * from './subjects.js';
+export * from './schemas.js';
+export * from './validate.js';
+export * from './ids.js';
+export { ExamplePayloads } from './examples.js';
+export { jsonSchemaFiles } from './json-schema.js';

@@ -1,0 +1,120 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { Static } from '@sinclair/typebox';
+import { DeadLetterSchema, SubjectSchemas, type DeadLetter } from './schemas.js';
+import { isDeadLetterSubject, isKnownSubject, type KnownSubject } from './subjects.js';
+
+/** The payload type carried on a known subject. */
+export type PayloadOf<S extends KnownSubject> = Static<(typeof SubjectSchemas)[S]>;
+
+/** What a publisher passes: the bus fills `timestamp` and `trace_id` when they are absent. */
+export type PublishInput<S extends KnownSubject> = Omit<PayloadOf<S>, 'timestamp' | 'trace_id'> & {
+  timestamp?: string;
+  trace_id?: string;
+};
+
+export type ValidationResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+export class PayloadValidationError extends Error {
+  override readonly name = 'PayloadValidationError';
+  constructor(
+    readonly subject: string,
+    readonly reason: string,
+  ) {
+    super(`invalid payload for ${subject}: ${reason}`);
+  }
+}
+
+// ajv-formats is CommonJS; its default export arrives wrapped under NodeNext resolution.
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
+  addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
+
+const ajv = new Ajv({ allErrors: false, strict: false, verbose: true });
+addFormats(ajv);
+ajv.addKeyword({
+  keyword: 'maxDepth',
+  type: 'object',
+  schemaType: 'number',
+  errors: false,
+  validate: (max: number, data: unknown) => depthOf(data, max + 1) <= max,
+});
+
+function depthOf(value: unknown, stopAt: number, depth = 0): number {
+  if (depth >= stopAt || value === null || typeof value !== 'object') return depth;
+  let deepest = depth + 1;
+  for (const child of Object.values(value as Record<string, unknown>)) {
+    deepest = Math.max(deepest, depthOf(child, stopAt, depth + 1));
+    if (deepest >= stopAt) break;
+  }
+  return deepest;
+}
+
+const validators = new Map<string, ValidateFunction>();
+for (const [subject, schema] of Object.entries(SubjectSchemas)) validators.set(subject, ajv.compile(schema));
+const deadLetterValidator = ajv.compile(DeadLetterSchema);
+
+/** The validator for a concrete subject: a known subject or any `dlq.…` subject. */
+function validatorFor(subject: string): ValidateFunction | undefined {
+  if (isKnownSubject(subject)) return validators.get(subject);
+  if (isDeadLetterSubject(subject)) return deadLetterValidator;
+  return undefined;
+}
+
+export function hasSchema(subject: string): boolean {
+  return validatorFor(subject) !== undefined;
+}
+
+/** "constraints.max_tokens: must be >= 1" — names the field at fault. */
+export function describeValidationError(error: ErrorObject): string {
+  const path = error.instancePath.slice(1).replaceAll('/', '.');
+  if (error.keyword === 'required') {
+    const missing = (error.params as { missingProperty: string }).missingProperty;
+    return `${path ? `${path}.` : ''}${missing}: is required`;
+  }
+  if (error.keyword === 'maxDepth') return `${path || '(root)'}: nested deeper than ${String(error.schema)} levels`;
+  if (error.keyword === 'anyOf' && path === '') {
+    const alternatives = (error.schema as { required?: string[] }[]).map((s) => s.required?.join('+')).join(' or ');
+    return `one of ${alternatives}: is required`;
+  }
+  const allowed = (error.params as { allowedValues?: unknown[] }).allowedValues;
+  const detail = allowed ? `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}` : error.message ?? 'is invalid';
+  return `${path || '(root)'}: ${detail}`;
+}
+
+function firstError(validate: ValidateFunction): string {
+  const errors = validate.errors ?? [];
+  const rootAlternatives = errors.find((e) => e.keyword === 'anyOf' && e.instancePath === '');
+  if (rootAlternatives) return describeValidationError(rootAlternatives);
+  // Literal unions report one error per alternative; the enum-like summary is clearer.
+  const union = errors.find((e) => e.keyword === 'anyOf' && e.instancePath !== '');
+  if (union) {
+    const literals = errors.filter((e) => e.keyword === 'const' && e.instancePath === union.instancePath);
+    if (literals.length > 0) {
+      const allowed = literals.map((e) => JSON.stringify((e.params as { allowedValue: unknown }).allowedValue));
+      return `${union.instancePath.slice(1).replaceAll('/', '.')}: must be one of ${allowed.join(', ')}`;
+    }
+  }
+  return errors[0] ? describeValidationError(errors[0]) : 'is invalid';
+}
+
+/** Validates a decoded payload against the schema of `subject`. Never throws. */
+export function validatePayload<S extends KnownSubject>(subject: S, value: unknown): ValidationResult<PayloadOf<S>>;
+export function validatePayload(subject: string, value: unknown): ValidationResult<unknown>;
+export function validatePayload(subject: string, value: unknown): ValidationResult<unknown> {
+  const validate = validatorFor(subject);
+  if (!validate) return { ok: false, error: `no schema for subject "${subject}"` };
+  if (validate(value)) return { ok: true, value };
+  return { ok: false, error: firstError(validate) };
+}
+
+/** Like validatePayload, but throws PayloadValidationError. */
+export function assertPayload<S extends KnownSubject>(subject: S, value: unknown): PayloadOf<S> {
+  const result = validatePayload(subject, value);
+  if (!result.ok) throw new PayloadValidationError(subject, result.error);
+  return result.value;
+}
+
+export function validateDeadLetter(value: unknown): ValidationResult<DeadLetter> {
+  if (deadLetterValidator(value)) return { ok: true, value: value as DeadLetter };
+  return { ok: false, error: firstError(deadLetterValidator) };
+}
