@@ -43,7 +43,7 @@ export const MAX_SUBJECT_TOKENS = 8;
 export const DEAD_LETTER_PREFIX = 'dlq';
 
 /** Why a message was dead-lettered; the last token of `dlq.<subject>.<error_type>`. */
-export const DeadLetterReasons = ['invalid_payload', 'unknown_subject', 'handler_error'] as const;
+export const DeadLetterReasons = ['invalid_payload', 'unknown_subject', 'stale', 'handler_error'] as const;
 export type DeadLetterReason = (typeof DeadLetterReasons)[number];
 
 export class InvalidSubjectError extends Error {

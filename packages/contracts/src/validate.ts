@@ -72,13 +72,28 @@ export function describeValidationError(error: ErrorObject): string {
     return `${path ? `${path}.` : ''}${missing}: is required`;
   }
   if (error.keyword === 'maxDepth') return `${path || '(root)'}: nested deeper than ${String(error.schema)} levels`;
+  if (error.keyword === 'maxLength' && typeof error.data === 'string') {
+    return `${path}: ${error.message ?? 'is too long'} (got ${error.data.length} characters)`;
+  }
   if (error.keyword === 'anyOf' && path === '') {
     const alternatives = (error.schema as { required?: string[] }[]).map((s) => s.required?.join('+')).join(' or ');
     return `one of ${alternatives}: is required`;
   }
   const allowed = (error.params as { allowedValues?: unknown[] }).allowedValues;
   const detail = allowed ? `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}` : error.message ?? 'is invalid';
-  return `${path || '(root)'}: ${detail}`;
+  return `${path || '(root)'}: ${detail}${describeValue(error.data)}`;
+}
+
+/** " (got -1)": the offending value, shortened, so logs show what was sent. */
+function describeValue(value: unknown): string {
+  if (value === undefined) return '';
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return ` (got ${text.length > 80 ? `${text.slice(0, 77)}...` : text})`;
 }
 
 function firstError(validate: ValidateFunction): string {
@@ -91,7 +106,7 @@ function firstError(validate: ValidateFunction): string {
     const literals = errors.filter((e) => e.keyword === 'const' && e.instancePath === union.instancePath);
     if (literals.length > 0) {
       const allowed = literals.map((e) => JSON.stringify((e.params as { allowedValue: unknown }).allowedValue));
-      return `${union.instancePath.slice(1).replaceAll('/', '.')}: must be one of ${allowed.join(', ')}`;
+      return `${union.instancePath.slice(1).replaceAll('/', '.')}: must be one of ${allowed.join(', ')}${describeValue(union.data)}`;
     }
   }
   return errors[0] ? describeValidationError(errors[0]) : 'is invalid';

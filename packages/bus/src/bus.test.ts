@@ -1,0 +1,195 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ExamplePayloads, PayloadValidationError, isoTimestamp, type BrainRequest } from '@arc/contracts';
+import { collect, startNatsServer, waitFor, type NatsServerHandle } from '@arc/testkit';
+import { connectBus, PayloadTooLargeError, type Bus } from './index.js';
+
+let nats: NatsServerHandle;
+const buses: Bus[] = [];
+async function bus(service = 'arc-test'): Promise<Bus> {
+  const b = await connectBus({ servers: nats.url, service });
+  buses.push(b);
+  return b;
+}
+
+before(async () => {
+  nats = await startNatsServer();
+});
+after(async () => {
+  await Promise.all(buses.map((b) => b.close(1000)));
+  await nats.stop();
+});
+
+const request = (): Omit<BrainRequest, 'timestamp' | 'trace_id'> => {
+  const { timestamp: _t, trace_id: _id, ...rest } = ExamplePayloads['agent.brain.request'];
+  return rest;
+};
+
+test('publish fills timestamp and trace_id; subscriber gets the typed payload with hop latency', async () => {
+  const [a, b] = [await bus(), await bus()];
+  const received: { payload: BrainRequest; hop: number }[] = [];
+  b.subscribe('agent.brain.request', (payload, meta) => {
+    received.push({ payload, hop: meta.hopLatencyMs });
+  });
+  await b.flush();
+  const { payload, sent } = a.publish('agent.brain.request', request());
+  assert.equal(sent, true);
+  assert.match(payload.trace_id, /^[0-9a-f]{32}$/);
+  await waitFor(() => received.length === 1, 5000, 'delivery');
+  assert.equal(received[0]!.payload.user_input, "What's the weather like today?");
+  assert.equal(received[0]!.payload.trace_id, payload.trace_id);
+  assert.equal(received[0]!.payload.timestamp, payload.timestamp);
+  assert.ok(received[0]!.hop >= -5 && received[0]!.hop < 1000);
+  const metrics = b.snapshot();
+  assert.equal(metrics.handled, 1);
+  assert.equal(metrics.hop_samples, 1);
+  assert.equal(metrics.subjects['agent.brain.request']?.received, 1);
+});
+
+test('publishing an invalid payload throws a typed error naming the field; nothing is sent', async () => {
+  const a = await bus();
+  assert.throws(
+    () => a.publish('agent.brain.request', { ...request(), constraints: { max_tokens: -1 } }),
+    (error: unknown) => error instanceof PayloadValidationError && /constraints\.max_tokens/.test(error.message),
+  );
+  assert.equal(a.snapshot().published, 0);
+});
+
+test('invalid messages are dead-lettered with reason and original bytes, never handed over', async () => {
+  const [a, b] = [await bus(), await bus('arc-receiver')];
+  const dlq = await collect(nats.url, 'dlq.>');
+  let handled = 0;
+  b.subscribe('agent.brain.request', () => {
+    handled++;
+  });
+  await b.flush();
+  a.publishRaw('agent.brain.request', '{not json');
+  a.publishRaw('agent.brain.request', JSON.stringify({ ...ExamplePayloads['agent.brain.request'], user_input: undefined, timestamp: isoTimestamp() }));
+  await dlq.waitForCount(2);
+  assert.equal(handled, 0);
+  const [notJson, missing] = dlq.messages;
+  assert.equal(notJson!.subject, 'dlq.agent.brain.request.invalid_payload');
+  assert.match(notJson!.payload.reason, /not JSON/);
+  assert.equal(Buffer.from(notJson!.payload.original_payload_base64, 'base64').toString(), '{not json');
+  assert.equal(notJson!.payload.service, 'arc-receiver');
+  assert.match(missing!.payload.reason, /user_input: is required/);
+  assert.equal(missing!.payload.trace_id, ExamplePayloads['agent.brain.request'].trace_id);
+  assert.equal(b.snapshot().invalid, 2);
+  assert.equal(b.snapshot().dead_lettered, 2);
+  await dlq.close();
+});
+
+test('stale messages are dropped, counted and dead-lettered; the TTL is configurable', async () => {
+  const a = await bus();
+  const b = await connectBus({ servers: nats.url, service: 'arc-ttl', ttlMs: 500 });
+  buses.push(b);
+  const dlq = await collect(nats.url, 'dlq.agent.brain.request.stale');
+  let handled = 0;
+  b.subscribe('agent.brain.request', () => {
+    handled++;
+  });
+  await b.flush();
+  a.publish('agent.brain.request', { ...request(), timestamp: isoTimestamp(Date.now() - 2_000) });
+  a.publish('agent.brain.request', { ...request(), timestamp: isoTimestamp(Date.now() - 100) });
+  await dlq.waitForCount(1);
+  await waitFor(() => handled === 1, 5000, 'fresh message');
+  assert.equal(b.snapshot().stale, 1);
+  assert.match(dlq.messages[0]!.payload.reason, /over the 500 ms TTL/);
+  await dlq.close();
+});
+
+test('a throwing handler → dlq.<subject>.handler_error and system.service.error; the worker goes on', async () => {
+  const [a, b] = [await bus(), await bus('arc-thrower')];
+  const dlq = await collect(nats.url, 'dlq.agent.tts.request.handler_error');
+  const errors = await collect(nats.url, 'system.service.error');
+  let calls = 0;
+  b.subscribe('agent.tts.request', async (payload) => {
+    calls++;
+    if (payload.text === 'boom') throw new Error('synthesis exploded');
+  });
+  await b.flush();
+  const { timestamp: _t, trace_id: _id, ...tts } = ExamplePayloads['agent.tts.request'];
+  a.publish('agent.tts.request', { ...tts, text: 'boom' });
+  a.publish('agent.tts.request', { ...tts, text: 'fine' });
+  await dlq.waitForCount(1);
+  await errors.waitForCount(1);
+  await waitFor(() => calls === 2, 5000, 'second message');
+  assert.match(errors.messages[0]!.payload.error_message, /synthesis exploded/);
+  assert.equal(errors.messages[0]!.payload.service, 'arc-thrower');
+  assert.equal(b.snapshot().handler_errors, 1);
+  await Promise.all([dlq.close(), errors.close()]);
+});
+
+test('queue groups give each message to one member', async () => {
+  const [a, b1, b2] = [await bus(), await bus(), await bus()];
+  const seen: string[] = [];
+  for (const member of [b1, b2]) {
+    member.subscribe('agent.brain.request', (p) => void seen.push(p.request_id), { queue: 'arc-brain' });
+    await member.flush();
+  }
+  for (let i = 0; i < 50; i++) a.publish('agent.brain.request', { ...request(), request_id: `req-${i}` });
+  await waitFor(() => seen.length === 50, 5000, '50 deliveries');
+  await sleep(100);
+  assert.equal(seen.length, 50);
+  assert.equal(new Set(seen).size, 50);
+  assert.ok(b1.snapshot().handled > 0 && b2.snapshot().handled > 0, 'both members served');
+});
+
+test('wildcard subscriptions validate each concrete subject; unknown subjects are dead-lettered', async () => {
+  const [a, b] = [await bus(), await bus()];
+  const dlq = await collect(nats.url, 'dlq.agent.unknown.thing.unknown_subject');
+  const subjects: string[] = [];
+  b.subscribe('agent.>', (_payload, meta) => void subjects.push(meta.subject));
+  await b.flush();
+  const { timestamp: _t, trace_id: _id, ...cancel } = ExamplePayloads['agent.tts.cancel'];
+  a.publish('agent.tts.cancel', cancel);
+  a.publishRaw('agent.unknown.thing', '{}');
+  await dlq.waitForCount(1);
+  await waitFor(() => subjects.length === 1, 5000, 'cancel');
+  assert.deepEqual(subjects, ['agent.tts.cancel']);
+  await dlq.close();
+});
+
+test('payloads over max_payload are refused with a clear error', async () => {
+  const small = await startNatsServer({ maxPayload: 4096 });
+  const a = await connectBus({ servers: small.url, service: 'arc-big' });
+  assert.equal(a.maxPayloadBytes, 4096);
+  assert.throws(
+    () => a.publish('agent.brain.request', { ...request(), user_input: 'x'.repeat(5000) }),
+    (error: unknown) => error instanceof PayloadTooLargeError && /over the server's max_payload of 4096 bytes/.test(error.message),
+  );
+  await a.close(1000);
+  await small.stop();
+});
+
+test('publishes while disconnected are counted as dropped; the bus reconnects by itself', async () => {
+  const own = await startNatsServer();
+  const a = await connectBus({ servers: own.url, service: 'arc-flaky' });
+  await own.stop();
+  await waitFor(() => !a.isConnected, 10_000, 'disconnect noticed');
+  const outcome = a.publish('agent.brain.request', request());
+  assert.equal(outcome.sent, false);
+  assert.equal(a.snapshot().dropped, 1);
+  await own.restart();
+  await waitFor(() => a.isConnected, 15_000, 'reconnect');
+  assert.equal(a.publish('agent.brain.request', request()).sent, true);
+  await a.close(1000);
+  await own.stop();
+});
+
+test('close drains: a handler already running finishes before close resolves', async () => {
+  const [a, b] = [await bus(), await connectBus({ servers: nats.url, service: 'arc-drain' })];
+  let finished = false;
+  let started = false;
+  b.subscribe('agent.brain.request', async () => {
+    started = true;
+    await sleep(200);
+    finished = true;
+  });
+  await b.flush();
+  a.publish('agent.brain.request', request());
+  await waitFor(() => started, 5000, 'handler start');
+  await b.close(2000);
+  assert.equal(finished, true);
+});

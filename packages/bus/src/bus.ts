@@ -1,0 +1,393 @@
+import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { randomBytes } from 'node:crypto';
+import pino, { type Logger } from 'pino';
+import {
+  assertValidSubject,
+  assertPayload,
+  deadLetterSubject,
+  hasSchema,
+  isDeadLetterSubject,
+  isoTimestamp,
+  newTraceId,
+  parseTimestampMs,
+  preciseNowMs,
+  validatePayload,
+  type DeadLetter,
+  type DeadLetterReason,
+  type KnownSubject,
+  type PayloadOf,
+  type PublishInput,
+} from '@arc/contracts';
+import { BusClosedError, BusConnectError, PayloadTooLargeError } from './errors.js';
+import { BusMetricsRecorder, type BusMetricsSnapshot } from './metrics.js';
+
+export interface BusOptions {
+  /** NATS server URL(s), e.g. "nats://127.0.0.1:4222" or a comma-separated list */
+  servers: string | string[];
+  /** service name, e.g. arc-sherlock-brain (used in dead letters and service errors) */
+  service: string;
+  instanceId?: string;
+  logger?: Logger;
+  /** messages whose timestamp is older than this are dropped (seed 002: 60 s) */
+  ttlMs?: number;
+  /** timestamps further in the future than this are invalid (clock skew allowance) */
+  maxClockSkewMs?: number;
+  /** how much of an invalid message is kept in its dead letter */
+  deadLetterMaxBytes?: number;
+  /** give up connecting at start after this long (0 = keep trying forever) */
+  connectTimeoutMs?: number;
+}
+
+export interface MessageMeta {
+  subject: string;
+  /** payload timestamp → handler start, ms */
+  hopLatencyMs: number;
+  sizeBytes: number;
+}
+
+export type Handler<T> = (payload: T, meta: MessageMeta) => void | Promise<void>;
+
+export interface SubscribeOptions {
+  /** queue group: each message goes to one member */
+  queue?: string;
+  /**
+   * Republish rejected messages to dlq.<subject>.<reason> (default true). Passive observers
+   * (monitor, `arc sub`) turn this off so one bad message is not dead-lettered by every watcher.
+   */
+  deadLetter?: boolean;
+}
+
+export interface BusSubscription {
+  readonly subject: string;
+  unsubscribe(): Promise<void>;
+}
+
+export type PublishOutcome<T> = { payload: T; sent: boolean };
+
+const DEFAULT_TTL_MS = 60_000;
+const textDecoder = new TextDecoder();
+const textEncoder = new TextEncoder();
+
+/**
+ * Typed NATS client of ARC. Publishes validated payloads; hands subscribers only valid,
+ * fresh payloads; everything else is dead-lettered and counted — never dropped silently.
+ */
+export class Bus {
+  readonly service: string;
+  readonly instanceId: string;
+  readonly metrics = new BusMetricsRecorder();
+  private readonly log: Logger;
+  private readonly ttlMs: number;
+  private readonly maxClockSkewMs: number;
+  private readonly deadLetterMaxBytes: number;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly subscriptions = new Set<Subscription>();
+  private connected = true;
+  private closing = false;
+  private readonly logThrottle = new Map<string, { windowStart: number; count: number; suppressed: number }>();
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    options: BusOptions,
+  ) {
+    this.service = options.service;
+    this.instanceId = options.instanceId ?? `${options.service}-${randomBytes(3).toString('hex')}`;
+    this.log = (options.logger ?? pino({ level: 'silent' })).child({ component: 'bus' });
+    this.ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
+    this.maxClockSkewMs = options.maxClockSkewMs ?? 5_000;
+    this.deadLetterMaxBytes = options.deadLetterMaxBytes ?? 4096;
+    void this.watchStatus();
+  }
+
+  static async connect(options: BusOptions): Promise<Bus> {
+    const servers = Array.isArray(options.servers) ? options.servers : options.servers.split(',').map((s) => s.trim());
+    const log = options.logger;
+    let nc: NatsConnection;
+    try {
+      const connecting = connect({
+        servers,
+        name: options.instanceId ?? options.service,
+        reconnect: true,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+        reconnectJitter: 250,
+        waitOnFirstConnect: true,
+        pingInterval: 10_000,
+        maxPingOut: 3,
+      });
+      nc = options.connectTimeoutMs
+        ? await Promise.race([
+            connecting,
+            new Promise<never>((_, reject) =>
+              setTimeout(() => reject(new Error(`no answer within ${options.connectTimeoutMs} ms`)), options.connectTimeoutMs).unref(),
+            ),
+          ])
+        : await connecting;
+    } catch (error) {
+      throw new BusConnectError(servers.join(','), error);
+    }
+    log?.info({ server: nc.getServer(), max_payload: nc.info?.max_payload }, 'connected to NATS');
+    return new Bus(nc, options);
+  }
+
+  get isConnected(): boolean {
+    return this.connected && !this.nc.isClosed();
+  }
+
+  /** The server's max_payload (1 MB by default, seed 002). */
+  get maxPayloadBytes(): number {
+    return this.nc.info?.max_payload ?? 1024 * 1024;
+  }
+
+  /**
+   * Validates and publishes. Fills `timestamp` and `trace_id` when absent. Throws
+   * PayloadValidationError or PayloadTooLargeError; a publish while disconnected is not sent
+   * (at-most-once), counted as dropped and logged.
+   */
+  publish<S extends KnownSubject>(subject: S, input: PublishInput<S>): PublishOutcome<PayloadOf<S>> {
+    const payload = this.complete(subject, input);
+    const checked = assertPayload(subject, payload);
+    const sent = this.send(subject, textEncoder.encode(JSON.stringify(checked)));
+    return { payload: checked, sent };
+  }
+
+  /** Publishes bytes as they are (for `arc pub --raw` and fuzzing); only the subject is checked. */
+  publishRaw(subject: string, data: Uint8Array | string): boolean {
+    assertValidSubject(subject);
+    return this.send(subject, typeof data === 'string' ? textEncoder.encode(data) : data);
+  }
+
+  subscribe<S extends KnownSubject>(subject: S, handler: Handler<PayloadOf<S>>, options?: SubscribeOptions): BusSubscription;
+  subscribe(pattern: string, handler: Handler<unknown>, options?: SubscribeOptions): BusSubscription;
+  subscribe(pattern: string, handler: Handler<never>, options: SubscribeOptions = {}): BusSubscription {
+    assertValidSubject(pattern, { wildcards: true });
+    const deadLetter = options.deadLetter ?? true;
+    const callback = (error: Error | null, msg: Msg) => {
+      if (error) {
+        this.log.error({ err: error, subject: pattern }, 'subscription error');
+        return;
+      }
+      this.deliver(msg, handler as Handler<unknown>, deadLetter);
+    };
+    const sub = this.nc.subscribe(pattern, options.queue ? { queue: options.queue, callback } : { callback });
+    this.subscriptions.add(sub);
+    return {
+      subject: pattern,
+      unsubscribe: async () => {
+        this.subscriptions.delete(sub);
+        if (!sub.isClosed()) await sub.drain();
+      },
+    };
+  }
+
+  /** Flushes pending publishes to the server (round trip). */
+  async flush(): Promise<void> {
+    await this.nc.flush();
+  }
+
+  snapshot(options?: { resetLatency?: boolean }): BusMetricsSnapshot {
+    return this.metrics.snapshot(options);
+  }
+
+  /**
+   * Graceful close: stop receiving, let queued messages and running handlers finish (up to
+   * `deadlineMs`), flush publishes, close the connection.
+   */
+  async close(deadlineMs = 5_000): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    const deadline = new Promise<void>((resolve) => setTimeout(resolve, deadlineMs).unref());
+    const drained = (async () => {
+      await Promise.allSettled([...this.subscriptions].map((sub) => (sub.isClosed() ? undefined : sub.drain())));
+      await Promise.allSettled([...this.inFlight]);
+      if (!this.nc.isClosed()) await this.nc.drain();
+    })();
+    await Promise.race([drained.catch((error) => this.log.warn({ err: error }, 'drain failed')), deadline]);
+    if (!this.nc.isClosed()) await this.nc.close();
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private complete<S extends KnownSubject>(subject: S, input: PublishInput<S>): unknown {
+    const payload: Record<string, unknown> = { ...input };
+    if (payload.timestamp === undefined) payload.timestamp = isoTimestamp();
+    if (payload.trace_id === undefined && this.carriesTraceId(subject)) payload.trace_id = newTraceId();
+    return payload;
+  }
+
+  private carriesTraceId(subject: KnownSubject): boolean {
+    return subject !== 'system.health.heartbeat';
+  }
+
+  private send(subject: string, data: Uint8Array): boolean {
+    if (this.closing && this.nc.isClosed()) throw new BusClosedError(subject);
+    if (data.byteLength > this.maxPayloadBytes) {
+      throw new PayloadTooLargeError(subject, data.byteLength, this.maxPayloadBytes);
+    }
+    if (!this.isConnected) {
+      this.metrics.count(subject, 'dropped');
+      this.throttledLog('warn', `dropped:${subject}`, { subject }, 'not connected to NATS: message not sent (at-most-once)');
+      return false;
+    }
+    this.nc.publish(subject, data);
+    this.metrics.count(subject, 'published');
+    return true;
+  }
+
+  private deliver(msg: Msg, handler: Handler<unknown>, deadLetter: boolean): void {
+    const subject = msg.subject;
+    const startedAt = preciseNowMs();
+    this.metrics.count(subject, 'received');
+
+    if (!hasSchema(subject)) {
+      this.reject(msg, 'unknown_subject', `no schema for subject "${subject}"`, deadLetter);
+      return;
+    }
+    let decoded: unknown;
+    try {
+      decoded = JSON.parse(textDecoder.decode(msg.data));
+    } catch (error) {
+      this.reject(msg, 'invalid_payload', `not JSON: ${(error as Error).message}`, deadLetter);
+      return;
+    }
+    const result = validatePayload(subject, decoded);
+    if (!result.ok) {
+      this.reject(msg, 'invalid_payload', result.error, deadLetter, decoded);
+      return;
+    }
+    const payload = result.value as { timestamp: string; trace_id?: string };
+    const sentAt = parseTimestampMs(payload.timestamp);
+    const age = startedAt - sentAt;
+    if (age < -this.maxClockSkewMs) {
+      this.reject(msg, 'invalid_payload', `timestamp: ${payload.timestamp} is in the future`, deadLetter, decoded);
+      return;
+    }
+    if (age > this.ttlMs && !isDeadLetterSubject(subject)) {
+      this.reject(msg, 'stale', `timestamp: ${payload.timestamp} is ${Math.round(age)} ms old, over the ${this.ttlMs} ms TTL`, deadLetter, decoded);
+      return;
+    }
+    this.metrics.recordHopMs(age);
+    this.metrics.count(subject, 'handled');
+    const meta: MessageMeta = { subject, hopLatencyMs: age, sizeBytes: msg.data.byteLength };
+    try {
+      const running = handler(payload, meta);
+      if (running && typeof (running as Promise<void>).then === 'function') {
+        const tracked = (running as Promise<void>).catch((error: unknown) => this.handlerFailed(msg, payload, error, deadLetter));
+        this.inFlight.add(tracked);
+        void tracked.finally(() => this.inFlight.delete(tracked));
+      }
+    } catch (error) {
+      this.handlerFailed(msg, payload, error, deadLetter);
+    }
+  }
+
+  private handlerFailed(msg: Msg, payload: { trace_id?: string }, error: unknown, deadLetter: boolean): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.metrics.count(msg.subject, 'handler_errors');
+    this.log.error({ err: error, subject: msg.subject, trace_id: payload.trace_id }, 'handler failed');
+    if (deadLetter) this.deadLetter(msg, 'handler_error', message, payload);
+    this.safePublish('system.service.error', {
+      service: this.service,
+      instance_id: this.instanceId,
+      error_type: 'handler_error',
+      error_message: `handler for ${msg.subject} failed: ${message}`.slice(0, 4096),
+      severity: 'error',
+      action_required: 'investigate',
+      subject: msg.subject,
+      ...(payload.trace_id ? { trace_id: payload.trace_id } : {}),
+    });
+  }
+
+  private reject(msg: Msg, reason: DeadLetterReason, detail: string, deadLetter: boolean, decoded?: unknown): void {
+    this.metrics.count(msg.subject, reason === 'stale' ? 'stale' : 'invalid');
+    this.throttledLog('warn', `${reason}:${msg.subject}`, { subject: msg.subject, reason, detail }, `rejected message on ${msg.subject}: ${detail}`);
+    if (deadLetter) this.deadLetter(msg, reason, detail, decoded);
+  }
+
+  private deadLetter(msg: Msg, reason: DeadLetterReason, detail: string, decoded?: unknown): void {
+    // A dead letter that is itself bad is counted, never dead-lettered again (no loops).
+    if (isDeadLetterSubject(msg.subject)) return;
+    const kept = msg.data.subarray(0, this.deadLetterMaxBytes);
+    const traceId = (decoded as { trace_id?: unknown } | undefined)?.trace_id;
+    const letter: DeadLetter = {
+      timestamp: isoTimestamp(),
+      original_subject: msg.subject.slice(0, 1024),
+      error_type: reason,
+      reason: detail.slice(0, 4096),
+      service: this.service,
+      instance_id: this.instanceId,
+      original_size_bytes: msg.data.byteLength,
+      original_payload_base64: Buffer.from(kept).toString('base64'),
+      truncated: kept.byteLength < msg.data.byteLength,
+      ...(typeof traceId === 'string' && /^[0-9a-fA-F-]{32,36}$/.test(traceId) ? { trace_id: traceId } : {}),
+    };
+    try {
+      if (this.send(deadLetterSubject(msg.subject, reason), textEncoder.encode(JSON.stringify(letter)))) {
+        this.metrics.count(msg.subject, 'dead_lettered');
+      }
+    } catch (error) {
+      this.log.error({ err: error, subject: msg.subject }, 'could not publish dead letter');
+    }
+  }
+
+  private safePublish<S extends KnownSubject>(subject: S, input: PublishInput<S>): void {
+    try {
+      this.publish(subject, input);
+    } catch (error) {
+      this.log.error({ err: error, subject }, 'could not publish');
+    }
+  }
+
+  /** At most 10 lines per key per 10 s, then one summary line: a flood must not drown the log. */
+  private throttledLog(level: 'warn' | 'error', key: string, fields: object, message: string): void {
+    const now = Date.now();
+    let entry = this.logThrottle.get(key);
+    if (!entry || now - entry.windowStart > 10_000) {
+      if (entry && entry.suppressed > 0) this.log[level]({ ...fields, suppressed: entry.suppressed }, `suppressed ${entry.suppressed} similar messages`);
+      if (this.logThrottle.size > 1000) this.logThrottle.clear();
+      entry = { windowStart: now, count: 0, suppressed: 0 };
+      this.logThrottle.set(key, entry);
+    }
+    if (entry.count++ < 10) this.log[level](fields, message);
+    else entry.suppressed++;
+  }
+
+  private async watchStatus(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      switch (status.type) {
+        case 'disconnect':
+          this.connected = false;
+          this.log.warn({ server: status.server }, 'disconnected from NATS; reconnecting');
+          break;
+        case 'reconnecting':
+          this.connected = false;
+          this.log.debug('reconnecting to NATS');
+          break;
+        case 'reconnect':
+          this.connected = true;
+          this.log.info({ server: status.server, dropped_so_far: this.metrics.get('dropped') }, 'reconnected to NATS');
+          break;
+        case 'error':
+          this.log.error({ err: status.error }, 'NATS error');
+          break;
+        case 'slowConsumer':
+          this.log.warn({ subject: status.sub.getSubject(), pending: status.pending }, 'slow consumer: NATS is dropping messages');
+          break;
+        case 'ldm':
+          this.log.warn({ server: status.server }, 'NATS server entering lame-duck mode');
+          break;
+        case 'close':
+          this.connected = false;
+          return;
+        default:
+          this.log.debug({ status: status.type }, 'NATS status');
+      }
+    }
+  }
+}
+
+export function connectBus(options: BusOptions): Promise<Bus> {
+  return Bus.connect(options);
+}
+
+

@@ -1,0 +1,69 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findBinary } from './binaries.js';
+import { freePort, startProcess, waitFor, type ManagedProcess } from './process.js';
+
+export interface NatsServerHandle {
+  readonly url: string;
+  readonly port: number;
+  /** kill the server (the port stays reserved for restart) */
+  stop(): Promise<void>;
+  /** start it again on the same port (to test reconnects) */
+  restart(): Promise<void>;
+}
+
+export interface NatsServerOptions {
+  /** bytes; nats-server default is 1 MB */
+  maxPayload?: number;
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = netConnect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** A real nats-server on a free loopback port, for one test file. */
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServerHandle> {
+  const binary = findBinary('nats-server');
+  const port = await freePort();
+  const args = ['-a', '127.0.0.1', '-p', String(port)];
+  if (options.maxPayload) {
+    // nats-server has no command-line flag for max_payload; it goes in a config file.
+    const config = join(mkdtempSync(join(tmpdir(), 'arc-nats-')), 'nats.conf');
+    writeFileSync(config, `max_payload: ${options.maxPayload}\n`);
+    args.push('-c', config);
+  }
+  let server: ManagedProcess | undefined;
+  const launch = async () => {
+    server = startProcess(binary, args);
+    const running = server;
+    await waitFor(
+      () => {
+        if (running.child.exitCode !== null) throw new Error(`nats-server exited: ${running.output().slice(-2000)}`);
+        return portOpen(port);
+      },
+      10_000,
+      `nats-server on port ${port}`,
+    );
+  };
+  await launch();
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    async stop() {
+      await server?.stop(2_000);
+    },
+    async restart() {
+      await server?.stop(2_000);
+      await launch();
+    },
+  };
+}
