@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { BusError } from '@arc/bus';
+import { describeCliError, registerBusCommands } from './commands/bus.js';
+
+const program = new Command();
+program.name('arc').description('ARC voice agent pipeline: bus tools, monitor, speech and models').showHelpAfterError();
+registerBusCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  const known = describeCliError(error) ?? (error instanceof BusError ? error.message : undefined);
+  process.stderr.write(`arc: ${known ?? (error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`);
+  process.exit(1);
+}

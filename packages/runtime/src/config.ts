@@ -1,0 +1,75 @@
+import { Ajv, type ErrorObject } from 'ajv';
+import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    readonly value: string | undefined,
+    readonly reason: string,
+  ) {
+    super(`environment variable ${variable}${value === undefined ? '' : `=${JSON.stringify(value)}`} ${reason}`);
+  }
+}
+
+/** NATS server URL list: "nats://host:port" or a comma-separated list of them. */
+const NATS_URLS = '^(nats|tls|ws|wss)://[^\\s,/]+(:\\d+)?(,\\s*(nats|tls|ws|wss)://[^\\s,/]+(:\\d+)?)*$';
+
+/** Variables every worker reads. */
+export const CommonConfig = Type.Object({
+  NATS_URL: Type.String({ pattern: NATS_URLS, default: 'nats://127.0.0.1:4222', description: 'NATS server URL(s), comma-separated' }),
+  HEARTBEAT_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000, description: 'system.health.heartbeat period' }),
+  MESSAGE_TTL_MS: Type.Integer({ minimum: 1, maximum: 86_400_000, default: 60_000, description: 'messages older than this are dropped' }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000, description: 'drain deadline on SIGTERM/SIGINT' }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+    { default: 'info', description: 'pino log level' },
+  ),
+  INSTANCE_ID: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'process instance id (default: service-random)' })),
+});
+export type CommonConfig = Static<typeof CommonConfig>;
+
+const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: false, strict: false, verbose: true });
+
+function describe(error: ErrorObject, env: Record<string, string | undefined>): ConfigError {
+  if (error.keyword === 'required') {
+    const variable = (error.params as { missingProperty: string }).missingProperty;
+    return new ConfigError(variable, undefined, 'is required');
+  }
+  const variable = error.instancePath.split('/')[1] ?? '(unknown)';
+  const allowed = (error.params as { allowedValue?: unknown }).allowedValue;
+  const reason = error.keyword === 'pattern' ? 'has the wrong format' : allowed !== undefined ? 'is not an allowed value' : error.message ?? 'is invalid';
+  return new ConfigError(variable, env[variable], reason);
+}
+
+/**
+ * Reads the variables of `schema` (plus the common ones) from `env`, converting numbers and
+ * booleans and filling defaults. Throws ConfigError naming the first bad variable.
+ */
+export function loadConfig<P extends TProperties>(
+  schema: TObject<P> | undefined,
+  env: Record<string, string | undefined> = process.env,
+): CommonConfig & Static<TObject<P>> {
+  const full = Type.Composite([CommonConfig, schema ?? Type.Object({})]);
+  const candidate: Record<string, unknown> = {};
+  for (const name of Object.keys(full.properties)) {
+    const value = env[name];
+    // An empty variable means "not set" (docker-compose passes FOO= for unset values).
+    if (value !== undefined && value !== '') candidate[name] = value;
+  }
+  const validate = ajv.compile(full);
+  if (!validate(candidate)) {
+    const errors = validate.errors ?? [];
+    // A union of literals reports one error per alternative; the variable is what matters.
+    throw describe(errors.find((e) => e.keyword !== 'anyOf') ?? errors[0]!, env);
+  }
+  return candidate as CommonConfig & Static<TObject<P>>;
+}
+
+/** Markdown table of variables for the README and `--help`. */
+export function describeConfig(schema: TObject): string[] {
+  return Object.entries(schema.properties).map(([name, property]) => {
+    const p = property as { default?: unknown; description?: string };
+    return `| \`${name}\` | ${p.default === undefined ? '' : `\`${String(p.default)}\``} | ${p.description ?? ''} |`;
+  });
+}

@@ -1,0 +1,175 @@
+import { randomBytes } from 'node:crypto';
+import type { TObject, TProperties, Static } from '@sinclair/typebox';
+import { connectBus, type Bus } from '@arc/bus';
+import type { HealthStatus, Heartbeat, Severity } from '@arc/contracts';
+import { ConfigError, loadConfig, type CommonConfig } from './config.js';
+import { HeartbeatReporter } from './heartbeat.js';
+import { createLogger, type Logger } from './logger.js';
+
+export interface WorkerContext<C> {
+  readonly service: string;
+  readonly instanceId: string;
+  readonly config: CommonConfig & C;
+  readonly bus: Bus;
+  readonly logger: Logger;
+  /** publishes system.service.error and logs it */
+  reportError(errorType: string, message: string, severity?: Severity, extra?: { trace_id?: string; subject?: string }): void;
+  /** mark the worker degraded (shown in heartbeats) or healthy again */
+  setStatus(status: 'healthy' | 'degraded'): void;
+}
+
+export interface WorkerHandle {
+  /** release resources; called once on shutdown, before the bus drains */
+  stop(): Promise<void>;
+  /** sessions / rooms / requests in progress, for heartbeats */
+  activeSessions?(): number;
+  /** extra heartbeat metrics */
+  metrics?(): Partial<Heartbeat['metrics']>;
+}
+
+export interface WorkerDefinition<P extends TProperties> {
+  /** service name on the bus, e.g. arc-sherlock-brain */
+  service: string;
+  /** environment variables of this worker (TypeBox); the common ones are added */
+  config?: TObject<P>;
+  start(ctx: WorkerContext<Static<TObject<P>>>): Promise<WorkerHandle>;
+}
+
+/** The one way to define an ARC worker: name, config, start (which returns stop). */
+export function defineWorker<P extends TProperties>(definition: WorkerDefinition<P>): WorkerDefinition<P> {
+  return definition;
+}
+
+export interface RunningWorker<C> {
+  readonly context: WorkerContext<C>;
+  /** graceful stop: last heartbeat "stopping", worker stop, bus drain — within the deadline */
+  shutdown(reason?: string): Promise<void>;
+}
+
+export interface StartOptions {
+  env?: Record<string, string | undefined>;
+  logger?: Logger;
+}
+
+/** Starts a worker in this process (tests use this; runWorker adds signals and exit codes). */
+export async function startWorker<P extends TProperties>(
+  definition: WorkerDefinition<P>,
+  options: StartOptions = {},
+): Promise<RunningWorker<Static<TObject<P>>>> {
+  const config = loadConfig(definition.config, options.env ?? process.env);
+  const instanceId = config.INSTANCE_ID ?? `${definition.service}-${randomBytes(3).toString('hex')}`;
+  const logger = options.logger ?? createLogger(definition.service, config.LOG_LEVEL, instanceId);
+  logger.info({ nats: config.NATS_URL }, 'starting');
+  const bus = await connectBus({
+    servers: config.NATS_URL,
+    service: definition.service,
+    instanceId,
+    logger,
+    ttlMs: config.MESSAGE_TTL_MS,
+  });
+  let status: HealthStatus = 'starting';
+  let handle: WorkerHandle | undefined;
+  const heartbeat = new HeartbeatReporter({
+    service: definition.service,
+    bus,
+    intervalMs: config.HEARTBEAT_INTERVAL_MS,
+    activeSessions: () => handle?.activeSessions?.() ?? 0,
+    extraMetrics: () => handle?.metrics?.() ?? {},
+  });
+  const context: WorkerContext<Static<TObject<P>>> = {
+    service: definition.service,
+    instanceId,
+    config,
+    bus,
+    logger,
+    reportError(errorType, message, severity = 'error', extra = {}) {
+      logger[severity === 'warning' ? 'warn' : 'error']({ error_type: errorType, ...extra }, message);
+      try {
+        bus.publish('system.service.error', {
+          service: definition.service,
+          instance_id: instanceId,
+          error_type: errorType,
+          error_message: message.slice(0, 4096),
+          severity,
+          action_required: severity === 'critical' ? 'automatic_restart' : 'investigate',
+          ...extra,
+        });
+      } catch (error) {
+        logger.error({ err: error }, 'could not publish system.service.error');
+      }
+    },
+    setStatus(next) {
+      if (status !== 'stopping') status = next;
+    },
+  };
+  heartbeat.publish('starting');
+  try {
+    handle = await definition.start(context);
+  } catch (error) {
+    context.reportError('start_failed', `${definition.service} failed to start: ${(error as Error).message}`, 'critical');
+    heartbeat.stop();
+    await bus.close(1_000);
+    throw error;
+  }
+  status = 'healthy';
+  heartbeat.publish(status);
+  heartbeat.start(() => status);
+  logger.info({ instance_id: instanceId }, 'started');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    context,
+    shutdown(reason = 'shutdown') {
+      stopping ??= (async () => {
+        status = 'stopping';
+        logger.info({ reason }, 'stopping');
+        heartbeat.stop();
+        heartbeat.publish('stopping');
+        const deadline = config.SHUTDOWN_TIMEOUT_MS;
+        const timedOut = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), deadline).unref());
+        const stopped = (async () => {
+          await handle?.stop();
+          await bus.close(deadline);
+        })();
+        if ((await Promise.race([stopped, timedOut])) === 'timeout') {
+          logger.warn({ deadline_ms: deadline }, 'drain deadline passed; closing anyway');
+        }
+        logger.info('stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Exit codes: 0 clean stop, 1 crash or failed start, 2 bad configuration. */
+export const ExitCodes = { ok: 0, failure: 1, badConfig: 2 } as const;
+
+/** Runs a worker as the process: SIGTERM/SIGINT drain it, crashes are reported, bad config exits 2. */
+export async function runWorker<P extends TProperties>(definition: WorkerDefinition<P>): Promise<void> {
+  let running: RunningWorker<Static<TObject<P>>>;
+  try {
+    running = await startWorker(definition);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${definition.service}: ${error.message}\n`);
+      process.exit(ExitCodes.badConfig);
+    }
+    process.stderr.write(`${definition.service}: failed to start: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(ExitCodes.failure);
+  }
+  const { logger } = running.context;
+  const stop = (signal: string) => {
+    void running.shutdown(signal).then(() => process.exit(ExitCodes.ok));
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('uncaughtException', (error) => {
+    running.context.reportError('uncaught_exception', error.stack ?? error.message, 'critical');
+    logger.fatal({ err: error }, 'uncaught exception; exiting');
+    void running.shutdown('crash').finally(() => process.exit(ExitCodes.failure));
+  });
+  process.on('unhandledRejection', (reason) => {
+    running.context.reportError('unhandled_rejection', reason instanceof Error ? (reason.stack ?? reason.message) : String(reason), 'error');
+  });
+}
+
