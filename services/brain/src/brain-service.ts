@@ -1,0 +1,229 @@
+/**
+ * Serves agent.brain.request: one turn in, sentences out on agent.brain.partial while the model
+ * streams, then agent.brain.response — or agent.brain.error with a fallback the voice worker can
+ * speak. Stateless: the conversation context arrives in the request, so any worker of the queue
+ * group can answer any turn.
+ */
+import type { Bus, BusSubscription } from '@arc/bus';
+import { Subjects, type BrainErrorType, type BrainRequest, type DeadLetter } from '@arc/contracts';
+import type { Logger } from '@arc/runtime';
+import { BrainGraph, type TurnResult } from './graph.js';
+import { ModelCallError } from './model/errors.js';
+import type { ChatModel } from './model/types.js';
+import type { ToolRegistry } from './tools/registry.js';
+
+export interface BrainServiceOptions {
+  readonly bus: Bus;
+  readonly logger: Logger;
+  readonly model: ChatModel;
+  readonly tools: ToolRegistry;
+  readonly systemPrompt: string;
+  readonly fallbackResponse: string;
+  readonly defaultTimeoutMs: number;
+  readonly defaultMaxTokens: number;
+  readonly maxToolRounds: number;
+  readonly queueGroup: string;
+}
+
+/** Why a turn ended without an answer. */
+class TurnFailure extends Error {
+  override readonly name = 'TurnFailure';
+  constructor(
+    readonly errorType: BrainErrorType,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+const DEAD_LETTERED_REQUESTS = `dlq.${Subjects.brainRequest}.invalid_payload`;
+
+export class BrainService {
+  private readonly graph: BrainGraph;
+  private readonly subscriptions: BusSubscription[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly counts = { answered: 0, failed: 0 };
+
+  constructor(private readonly options: BrainServiceOptions) {
+    this.graph = new BrainGraph({
+      model: options.model,
+      tools: options.tools,
+      systemPrompt: options.systemPrompt,
+      maxToolRounds: options.maxToolRounds,
+    });
+  }
+
+  start(): void {
+    const { bus, queueGroup } = this.options;
+    this.subscriptions.push(
+      bus.subscribe(Subjects.brainRequest, (request) => this.track(this.handle(request)), { queue: queueGroup }),
+      // The bus dead-letters requests that fail the schema (missing user_input, max_tokens -1, …)
+      // before any handler sees them. One worker of the group turns each such dead letter into
+      // agent.brain.error so the voice worker speaks a fallback instead of waiting for its timeout.
+      bus.subscribe(DEAD_LETTERED_REQUESTS, (letter) => this.answerDeadLetter(letter as DeadLetter), {
+        queue: `${queueGroup}-dlq`,
+        deadLetter: false,
+      }),
+    );
+  }
+
+  /** Requests being answered right now (heartbeat active_sessions). */
+  get active(): number {
+    return this.inFlight.size;
+  }
+
+  get stats(): { answered: number; failed: number } {
+    return { ...this.counts };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled(this.subscriptions.map((sub) => sub.unsubscribe()));
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private track(work: Promise<void>): Promise<void> {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+    return work;
+  }
+
+  /** Answers one request; never throws (every failure becomes agent.brain.error). */
+  async handle(request: BrainRequest): Promise<void> {
+    const receivedAt = performance.now();
+    const { bus, logger } = this.options;
+    const log = logger.child({ request_id: request.request_id, trace_id: request.trace_id });
+    const timeoutMs = request.constraints?.timeout_ms ?? this.options.defaultTimeoutMs;
+    const controller = new AbortController();
+    // the deadline counts from receipt: the request's timestamp comes from another machine's clock
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const timedOut = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener('abort', () => reject(new TurnFailure('timeout', `LLM request exceeded ${timeoutMs}ms timeout`)), { once: true });
+    });
+    timedOut.catch(() => {}); // only observed through the race below
+    let retries = 0;
+    let sequence = 0;
+
+    try {
+      if (request.user_input.trim() === '') throw new TurnFailure('invalid_request', 'user_input is blank');
+      const turn = this.graph.run(
+        {
+          userInput: request.user_input,
+          ...(request.context?.previous_turns ? { previousTurns: request.context.previous_turns } : {}),
+          ...(request.context?.user_profile ? { userProfile: request.context.user_profile } : {}),
+        },
+        {
+          signal: controller.signal,
+          deadline: receivedAt + timeoutMs,
+          maxTokens: request.constraints?.max_tokens ?? this.options.defaultMaxTokens,
+          ...(request.constraints?.temperature !== undefined ? { temperature: request.constraints.temperature } : {}),
+          onSentence: (text) => {
+            // a turn past its deadline has already been answered with the fallback
+            if (controller.signal.aborted) return;
+            bus.publish(Subjects.brainPartial, {
+              request_id: request.request_id,
+              trace_id: request.trace_id,
+              session_id: request.session_id,
+              ...(request.turn_index !== undefined ? { turn_index: request.turn_index } : {}),
+              sequence: sequence++,
+              text,
+            });
+          },
+          onRetry: (error, retry) => {
+            retries = retry;
+            log.warn({ retry, err: error.message }, 'retrying model call');
+          },
+        },
+      );
+      turn.catch(() => {}); // a turn abandoned at the deadline may still reject later
+      const result: TurnResult = await Promise.race([turn, timedOut]);
+      this.publishResponse(request, result, receivedAt);
+      this.counts.answered++;
+    } catch (error) {
+      const failure = this.toFailure(error, controller.signal, timeoutMs);
+      const retryCount = error instanceof ModelCallError ? Math.max(error.retries, retries) : retries;
+      this.counts.failed++;
+      log[failure.errorType === 'internal_error' ? 'error' : 'warn']({ error_type: failure.errorType, retry_count: retryCount, err: failure.cause ?? failure }, failure.message);
+      this.publishError(request, failure, retryCount);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private publishResponse(request: BrainRequest, result: TurnResult, receivedAt: number): void {
+    this.options.bus.publish(Subjects.brainResponse, {
+      request_id: request.request_id,
+      trace_id: request.trace_id,
+      session_id: request.session_id,
+      ...(request.user_id !== undefined ? { user_id: request.user_id } : {}),
+      ...(request.conversation_id !== undefined ? { conversation_id: request.conversation_id } : {}),
+      ...(request.turn_index !== undefined ? { turn_index: request.turn_index } : {}),
+      agent_response: result.text,
+      metadata: {
+        llm_model: result.model,
+        tokens_used: result.tokensUsed,
+        reasoning_steps: result.reasoningSteps,
+        tools_called: [...result.toolsCalled],
+        // no calibrated confidence comes from a chat completion, so none is claimed
+      },
+      performance: {
+        llm_latency_ms: round(result.llmLatencyMs),
+        ...(result.timeToFirstTokenMs !== undefined ? { time_to_first_token_ms: round(result.timeToFirstTokenMs) } : {}),
+        total_processing_ms: round(performance.now() - receivedAt),
+      },
+    });
+  }
+
+  private publishError(request: { request_id: string; trace_id?: string; session_id?: string }, failure: TurnFailure, retryCount: number): void {
+    try {
+      this.options.bus.publish(Subjects.brainError, {
+        request_id: request.request_id,
+        ...(request.trace_id !== undefined ? { trace_id: request.trace_id } : {}),
+        ...(request.session_id !== undefined ? { session_id: request.session_id } : {}),
+        error_type: failure.errorType,
+        error_message: failure.message.slice(0, 4096),
+        retry_count: retryCount,
+        fallback_response: this.options.fallbackResponse,
+      });
+    } catch (error) {
+      this.options.logger.error({ err: error, request_id: request.request_id }, 'could not publish agent.brain.error');
+    }
+  }
+
+  private toFailure(error: unknown, signal: AbortSignal, timeoutMs: number): TurnFailure {
+    if (error instanceof TurnFailure) return error;
+    if (signal.aborted) return new TurnFailure('timeout', `LLM request exceeded ${timeoutMs}ms timeout`, { cause: error });
+    if (error instanceof ModelCallError) return new TurnFailure(error.kind, error.message, { cause: error });
+    return new TurnFailure('internal_error', `brain failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+
+  /** A request the bus rejected: answer it if it carries enough to be routed back. */
+  private answerDeadLetter(letter: DeadLetter): void {
+    let original: unknown;
+    try {
+      original = JSON.parse(Buffer.from(letter.original_payload_base64, 'base64').toString('utf8'));
+    } catch {
+      return; // not JSON: nothing identifies a requester to answer
+    }
+    const fields = (original ?? {}) as Record<string, unknown>;
+    const requestId = validId(fields['request_id']);
+    if (!requestId) return;
+    const traceId = typeof fields['trace_id'] === 'string' && TRACE_ID.test(fields['trace_id']) ? fields['trace_id'] : undefined;
+    const sessionId = validId(fields['session_id']);
+    this.publishError(
+      { request_id: requestId, ...(traceId ? { trace_id: traceId } : {}), ...(sessionId ? { session_id: sessionId } : {}) },
+      new TurnFailure('invalid_request', `invalid agent.brain.request: ${letter.reason}`),
+      0,
+    );
+  }
+}
+
+const TRACE_ID = /^([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/;
+
+function validId(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 && value.length <= 256 ? value : undefined;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

@@ -1,0 +1,36 @@
+import { Type, type Static } from '@arc/runtime';
+
+export const DEFAULT_SYSTEM_PROMPT =
+  'You are ARC, a helpful voice assistant. Your answers are spoken aloud: reply in one to three short, ' +
+  'natural sentences, with no markdown, lists, code or emoji. Use a tool when it gives a better answer ' +
+  '(current time, arithmetic, weather).';
+
+export const DEFAULT_FALLBACK_RESPONSE = "I'm having trouble processing that. Could you rephrase?";
+
+/** Environment variables of the brain worker (the common ones — NATS_URL, … — are added by the runtime). */
+export const BrainConfig = Type.Object({
+  OPENAI_BASE_URL: Type.Optional(
+    Type.String({ pattern: '^https?://', description: 'OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server); unset = local SmolLM2 model' }),
+  ),
+  OPENAI_API_KEY: Type.Optional(Type.String({ description: 'API key for OPENAI_BASE_URL (local servers ignore it)' })),
+  BRAIN_MODEL: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 256, description: 'model name sent to the endpoint; default gpt-4o-mini, or smollm2-135m-instruct when local' }),
+  ),
+  BRAIN_TOOLS: Type.Boolean({ default: true, description: 'offer tools to the model (turn off for endpoints that reject the tools field)' }),
+  BRAIN_MAX_TOOL_ROUNDS: Type.Integer({ minimum: 0, maximum: 10, default: 3, description: 'tool rounds per turn before the model must answer' }),
+  BRAIN_SYSTEM_PROMPT: Type.String({ minLength: 1, default: DEFAULT_SYSTEM_PROMPT, description: 'system prompt of every turn' }),
+  BRAIN_FALLBACK_RESPONSE: Type.String({ minLength: 1, maxLength: 2000, default: DEFAULT_FALLBACK_RESPONSE, description: 'fallback_response of agent.brain.error' }),
+  BRAIN_DEFAULT_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 300_000, default: 15_000, description: 'deadline when a request has no constraints.timeout_ms' }),
+  BRAIN_DEFAULT_MAX_TOKENS: Type.Integer({ minimum: 1, maximum: 32_768, default: 512, description: 'max_tokens when a request has none' }),
+  BRAIN_MAX_RETRIES: Type.Integer({ minimum: 0, maximum: 10, default: 3, description: 'retries of a model call on 429/5xx/connection errors (within the deadline)' }),
+  BRAIN_RETRY_BASE_MS: Type.Integer({ minimum: 1, maximum: 60_000, default: 100, description: 'first retry backoff; doubles per retry, with jitter' }),
+  BRAIN_RETRY_MAX_MS: Type.Integer({ minimum: 1, maximum: 60_000, default: 2_000, description: 'cap on one retry backoff' }),
+  BRAIN_QUEUE_GROUP: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', default: 'arc-sherlock-brain', description: 'NATS queue group shared by brain workers' }),
+  BRAIN_LOCAL_MODEL_PATH: Type.Optional(Type.String({ minLength: 1, description: 'GGUF file for the local model (default: smollm2-135m-instruct from the models store)' })),
+  BRAIN_LOCAL_THREADS: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'CPU threads of the local model (default: detected cores)' })),
+  WEATHER_API_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'Open-Meteo-compatible forecast API base, e.g. https://api.open-meteo.com' })),
+  WEATHER_GEOCODING_URL: Type.Optional(
+    Type.String({ pattern: '^https?://', description: 'Open-Meteo-compatible geocoding API base, e.g. https://geocoding-api.open-meteo.com' }),
+  ),
+});
+export type BrainConfig = Static<typeof BrainConfig>;

@@ -1,0 +1,223 @@
+/**
+ * The reasoning graph (LangGraph StateGraph):
+ *
+ *   START → context → model ─┬─ tool calls, rounds left ─→ tools → model (loop)
+ *                            └─ answer text ─────────────→ answer → END
+ *
+ * `context` turns the request into chat messages, `model` streams one model call (its text
+ * goes sentence by sentence to the caller while it streams), `tools` runs the requested tools
+ * (failures become tool messages), `answer` flushes the last sentence. Every node execution is
+ * one reasoning step. The graph is compiled once per worker; per-request things (abort signal,
+ * sentence sink, constraints) travel in `configurable.turn`.
+ */
+import { Annotation, END, START, StateGraph, type LangGraphRunnableConfig } from '@langchain/langgraph';
+import type { ChatMessage, ChatModel, ToolCall } from './model/types.js';
+import { SentenceSplitter, joinSentences } from './sentences.js';
+import type { ToolRegistry } from './tools/registry.js';
+
+export interface PreviousTurn {
+  readonly user: string;
+  readonly agent: string;
+  readonly interrupted?: boolean;
+}
+
+/** What one turn needs from the request, already validated. */
+export interface TurnInput {
+  readonly userInput: string;
+  readonly previousTurns?: readonly PreviousTurn[];
+  readonly userProfile?: Readonly<Record<string, unknown>>;
+}
+
+/** Per-request runtime handed to the nodes. */
+export interface TurnRuntime {
+  readonly signal: AbortSignal;
+  /** performance.now() deadline */
+  readonly deadline: number;
+  readonly maxTokens?: number;
+  readonly temperature?: number;
+  /** called with each complete sentence, in order, as soon as it is known */
+  readonly onSentence: (sentence: string) => void;
+  /** called each time a model call is retried */
+  readonly onRetry?: (error: Error, retry: number) => void;
+}
+
+export interface TurnResult {
+  /** the sentences joined: exactly what the partials concatenate to */
+  readonly text: string;
+  readonly sentences: readonly string[];
+  readonly model: string;
+  readonly tokensUsed: number;
+  /** true when the endpoint reported usage for every call; false means tokensUsed is an estimate */
+  readonly tokensExact: boolean;
+  readonly reasoningSteps: number;
+  readonly toolsCalled: readonly string[];
+  readonly retries: number;
+  readonly llmLatencyMs: number;
+  readonly timeToFirstTokenMs: number | undefined;
+}
+
+export interface BrainGraphOptions {
+  readonly model: ChatModel;
+  readonly tools: ToolRegistry;
+  readonly systemPrompt: string;
+  /** tool rounds before the model must answer without tools */
+  readonly maxToolRounds: number;
+}
+
+const sum = (a: number, b: number): number => a + b;
+
+const TurnState = Annotation.Root({
+  input: Annotation<TurnInput>(),
+  messages: Annotation<ChatMessage[]>({ reducer: (a, b) => a.concat(b), default: () => [] }),
+  pendingToolCalls: Annotation<readonly ToolCall[]>({ reducer: (_a, b) => b, default: () => [] }),
+  toolRounds: Annotation<number>({ reducer: sum, default: () => 0 }),
+  toolsCalled: Annotation<string[]>({ reducer: (a, b) => a.concat(b), default: () => [] }),
+  steps: Annotation<number>({ reducer: sum, default: () => 0 }),
+  promptTokens: Annotation<number>({ reducer: sum, default: () => 0 }),
+  completionTokens: Annotation<number>({ reducer: sum, default: () => 0 }),
+  tokensExact: Annotation<boolean>({ reducer: (a, b) => a && b, default: () => true }),
+  retries: Annotation<number>({ reducer: sum, default: () => 0 }),
+  llmLatencyMs: Annotation<number>({ reducer: sum, default: () => 0 }),
+  timeToFirstTokenMs: Annotation<number | undefined>({ reducer: (a, b) => a ?? b, default: () => undefined }),
+  modelName: Annotation<string>({ reducer: (_a, b) => b, default: () => '' }),
+});
+type State = typeof TurnState.State;
+type Update = typeof TurnState.Update;
+
+/** Per-request mutable bits the nodes share (kept out of graph state: they are not data). */
+interface TurnScope {
+  readonly runtime: TurnRuntime;
+  readonly splitter: SentenceSplitter;
+  readonly sentences: string[];
+}
+
+function scopeOf(config: LangGraphRunnableConfig): TurnScope {
+  const scope = config.configurable?.['turn'] as TurnScope | undefined;
+  if (!scope) throw new Error('brain graph invoked without configurable.turn');
+  return scope;
+}
+
+/** Rough token count for endpoints that report no usage (about 4 characters per token in English). */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+export function buildMessages(systemPrompt: string, input: TurnInput): ChatMessage[] {
+  const messages: ChatMessage[] = [{ role: 'system', content: systemPrompt }];
+  if (input.userProfile && Object.keys(input.userProfile).length > 0) {
+    messages.push({ role: 'system', content: `What is known about the user: ${JSON.stringify(input.userProfile)}` });
+  }
+  for (const turn of input.previousTurns ?? []) {
+    messages.push({ role: 'user', content: turn.user });
+    // the model should know the user did not hear the whole answer
+    messages.push({ role: 'assistant', content: turn.interrupted ? `${turn.agent} [interrupted by the user]` : turn.agent });
+  }
+  messages.push({ role: 'user', content: input.userInput });
+  return messages;
+}
+
+export class BrainGraph {
+  private readonly options: BrainGraphOptions;
+  private readonly compiled;
+
+  constructor(options: BrainGraphOptions) {
+    this.options = options;
+    const { model, tools, systemPrompt, maxToolRounds } = options;
+
+    const contextNode = (state: State): Update => ({ messages: buildMessages(systemPrompt, state.input), steps: 1 });
+
+    const modelNode = async (state: State, config: LangGraphRunnableConfig): Promise<Update> => {
+      const { runtime, splitter, sentences } = scopeOf(config);
+      const offerTools = model.supportsTools && tools.size > 0 && state.toolRounds < maxToolRounds;
+      const started = performance.now();
+      const result = await model.complete({
+        messages: state.messages,
+        ...(offerTools ? { tools: tools.specs() } : {}),
+        ...(runtime.maxTokens !== undefined ? { maxTokens: runtime.maxTokens } : {}),
+        ...(runtime.temperature !== undefined ? { temperature: runtime.temperature } : {}),
+        signal: runtime.signal,
+        deadline: runtime.deadline,
+        ...(runtime.onRetry ? { onRetry: runtime.onRetry } : {}),
+        onText: (delta) => {
+          for (const sentence of splitter.push(delta)) {
+            sentences.push(sentence);
+            runtime.onSentence(sentence);
+          }
+        },
+      });
+      const promptText = state.messages.map((m) => m.content).join('\n');
+      return {
+        messages: [{ role: 'assistant', content: result.text, ...(result.toolCalls.length > 0 ? { toolCalls: result.toolCalls } : {}) }],
+        pendingToolCalls: offerTools ? result.toolCalls : [],
+        steps: 1,
+        promptTokens: result.usage?.promptTokens ?? estimateTokens(promptText),
+        completionTokens: result.usage?.completionTokens ?? estimateTokens(result.text),
+        tokensExact: result.usage !== undefined,
+        retries: result.retries,
+        llmLatencyMs: performance.now() - started,
+        timeToFirstTokenMs: result.timeToFirstTokenMs,
+        modelName: result.model,
+      };
+    };
+
+    const toolsNode = async (state: State, config: LangGraphRunnableConfig): Promise<Update> => {
+      const { runtime } = scopeOf(config);
+      const context = { signal: runtime.signal, userProfile: state.input.userProfile };
+      const outcomes = await Promise.all(state.pendingToolCalls.map((call) => tools.invoke(call, context)));
+      return {
+        messages: outcomes.map((outcome, i) => ({ role: 'tool' as const, content: outcome.content, toolCallId: state.pendingToolCalls[i]!.id })),
+        toolsCalled: outcomes.map((outcome) => outcome.name),
+        pendingToolCalls: [],
+        toolRounds: 1,
+        steps: 1,
+      };
+    };
+
+    const answerNode = (_state: State, config: LangGraphRunnableConfig): Update => {
+      const { runtime, splitter, sentences } = scopeOf(config);
+      for (const sentence of splitter.flush()) {
+        sentences.push(sentence);
+        runtime.onSentence(sentence);
+      }
+      return { steps: 1 };
+    };
+
+    this.compiled = new StateGraph(TurnState)
+      .addNode('context', contextNode)
+      .addNode('model', modelNode)
+      .addNode('tools', toolsNode)
+      .addNode('answer', answerNode)
+      .addEdge(START, 'context')
+      .addEdge('context', 'model')
+      .addConditionalEdges('model', (state: State) => (state.pendingToolCalls.length > 0 ? 'tools' : 'answer'), ['tools', 'answer'])
+      .addEdge('tools', 'model')
+      .addEdge('answer', END)
+      .compile();
+  }
+
+  /** Runs one turn. Rejects with the model's ModelCallError (or an abort) on failure. */
+  async run(input: TurnInput, runtime: TurnRuntime): Promise<TurnResult> {
+    const scope: TurnScope = { runtime, splitter: new SentenceSplitter(), sentences: [] };
+    const final = (await this.compiled.invoke(
+      { input },
+      {
+        configurable: { turn: scope },
+        signal: runtime.signal,
+        // context + answer + (model, tools) per round + the final model call, with slack
+        recursionLimit: 2 * this.options.maxToolRounds + 6,
+      },
+    )) as State;
+    return {
+      text: joinSentences(scope.sentences),
+      sentences: scope.sentences,
+      model: final.modelName || this.options.model.name,
+      tokensUsed: final.promptTokens + final.completionTokens,
+      tokensExact: final.tokensExact,
+      reasoningSteps: final.steps,
+      toolsCalled: final.toolsCalled,
+      retries: final.retries,
+      llmLatencyMs: final.llmLatencyMs,
+      timeToFirstTokenMs: final.timeToFirstTokenMs,
+    };
+  }
+}

@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+import { runWorker } from '@arc/runtime';
+import { brainWorker } from './worker.js';
+
+await runWorker(brainWorker);

@@ -1,0 +1,57 @@
+import { ModelFileMissingError, resolveModelFile } from '@arc/models';
+import type { BrainConfig } from '../config.js';
+import { ModelUnavailableError } from './errors.js';
+import { LlamaChatModel } from './llama-model.js';
+import { OpenAIChatModel } from './openai-model.js';
+import type { ChatModel } from './types.js';
+
+export type { ChatMessage, ChatModel, ChatRequest, ChatResult, TokenUsage, ToolCall, ToolSpec } from './types.js';
+export { ModelCallError, ModelUnavailableError, type ModelFailureKind } from './errors.js';
+export { OpenAIChatModel, classifyOpenAIError, type OpenAIChatModelOptions } from './openai-model.js';
+export { LlamaChatModel, toLlamaHistory, type LlamaChatModelOptions } from './llama-model.js';
+export { withRetries, backoffDelayMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
+
+export const LOCAL_MODEL_ID = 'smollm2-135m-instruct';
+export const LOCAL_MODEL_FILE = 'SmolLM2-135M-Instruct.Q4_1.gguf';
+export const DEFAULT_REMOTE_MODEL = 'gpt-4o-mini';
+
+/** Picks the model from config: the endpoint when OPENAI_BASE_URL is set, else the local GGUF. */
+export async function createChatModel(config: BrainConfig): Promise<ChatModel> {
+  if (config.OPENAI_BASE_URL) {
+    return new OpenAIChatModel({
+      baseURL: config.OPENAI_BASE_URL,
+      ...(config.OPENAI_API_KEY ? { apiKey: config.OPENAI_API_KEY } : {}),
+      model: config.BRAIN_MODEL ?? DEFAULT_REMOTE_MODEL,
+      retry: { maxRetries: config.BRAIN_MAX_RETRIES, baseDelayMs: config.BRAIN_RETRY_BASE_MS, maxDelayMs: config.BRAIN_RETRY_MAX_MS },
+      supportsTools: config.BRAIN_TOOLS,
+    });
+  }
+  let modelPath = config.BRAIN_LOCAL_MODEL_PATH;
+  if (!modelPath) {
+    try {
+      modelPath = resolveModelFile(LOCAL_MODEL_ID, LOCAL_MODEL_FILE);
+    } catch (error) {
+      if (error instanceof ModelFileMissingError) {
+        throw new ModelUnavailableError(
+          `OPENAI_BASE_URL is not set, so the brain would run the local model ${LOCAL_MODEL_ID}, but its weights are missing ` +
+            `(${error.message}). Run \`npm run models:fetch\`, or set BRAIN_LOCAL_MODEL_PATH to a GGUF file, ` +
+            `or set OPENAI_BASE_URL to an OpenAI-compatible endpoint.`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+  try {
+    return await LlamaChatModel.load({
+      modelPath,
+      name: config.BRAIN_MODEL ?? LOCAL_MODEL_ID,
+      ...(config.BRAIN_LOCAL_THREADS ? { threads: config.BRAIN_LOCAL_THREADS } : {}),
+    });
+  } catch (error) {
+    if (error instanceof ModelUnavailableError) {
+      throw new ModelUnavailableError(`${error.message}. Set OPENAI_BASE_URL to an OpenAI-compatible endpoint instead.`, { cause: error });
+    }
+    throw error;
+  }
+}

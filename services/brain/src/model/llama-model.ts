@@ -1,0 +1,152 @@
+/**
+ * The offline default: a small GGUF model (SmolLM2-135M-Instruct) run in-process with the
+ * llama.cpp binding `node-llama-cpp`. Its prebuilt CPU binary ships in the npm package
+ * `@node-llama-cpp/linux-x64`, so it loads without the package's postinstall script (which npm
+ * 11 does not run unless approved) and without building anything.
+ *
+ * One context sequence serves one request at a time (a 135M model on 2 cores is CPU-bound;
+ * parallel sequences would only split the same cores); further requests wait their turn and
+ * still honour their own deadline. Tool calling is off: the model is too small to use it.
+ */
+import type { Llama, LlamaChatSession as LlamaChatSessionType, LlamaContext, LlamaContextSequence, LlamaModel, ChatHistoryItem } from 'node-llama-cpp';
+import { ModelCallError, ModelUnavailableError } from './errors.js';
+import type { ChatMessage, ChatModel, ChatRequest, ChatResult } from './types.js';
+
+export interface LlamaChatModelOptions {
+  readonly modelPath: string;
+  /** reported as metadata.llm_model */
+  readonly name: string;
+  readonly contextSize?: number;
+  /** CPU threads for generation; default: the cores llama.cpp detects (more only oversubscribes) */
+  readonly threads?: number;
+}
+
+export class LlamaChatModel implements ChatModel {
+  readonly name: string;
+  readonly supportsTools = false;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    name: string,
+    private readonly llama: Llama,
+    private readonly model: LlamaModel,
+    private readonly context: LlamaContext,
+    private readonly sequence: LlamaContextSequence,
+    private readonly SessionClass: typeof LlamaChatSessionType,
+  ) {
+    this.name = name;
+  }
+
+  /** Loads the binding and the weights; throws ModelUnavailableError saying what is missing. */
+  static async load(options: LlamaChatModelOptions): Promise<LlamaChatModel> {
+    let binding: typeof import('node-llama-cpp');
+    try {
+      binding = await import('node-llama-cpp');
+    } catch (error) {
+      throw new ModelUnavailableError(`the llama.cpp binding (npm package node-llama-cpp) is not installed: ${(error as Error).message}`, { cause: error });
+    }
+    let llama: Llama;
+    try {
+      // build: 'never' — compiling llama.cpp needs a source download this machine cannot do;
+      // the prebuilt binary either loads or we say so
+      llama = await binding.getLlama({ gpu: false, build: 'never', logLevel: binding.LlamaLogLevel.error, progressLogs: false });
+    } catch (error) {
+      throw new ModelUnavailableError(
+        `no usable llama.cpp binary for ${process.platform}-${process.arch} (node-llama-cpp needs its prebuilt package @node-llama-cpp/${process.platform}-${process.arch}): ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    try {
+      const model = await llama.loadModel({ modelPath: options.modelPath });
+      const threads = options.threads ?? llama.cpuMathCores;
+      const context = await model.createContext({ contextSize: options.contextSize ?? 2048, sequences: 1, threads });
+      return new LlamaChatModel(options.name, llama, model, context, context.getSequence(), binding.LlamaChatSession);
+    } catch (error) {
+      await llama.dispose().catch(() => {});
+      throw new ModelUnavailableError(`could not load the GGUF model ${options.modelPath}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  complete(request: ChatRequest): Promise<ChatResult> {
+    const run = this.queue.then(() => this.generate(request));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    await this.context.dispose();
+    await this.model.dispose();
+    await this.llama.dispose();
+  }
+
+  private async generate(request: ChatRequest): Promise<ChatResult> {
+    if (request.signal.aborted) throw timeoutError(this.name);
+    const { history, prompt } = toLlamaHistory(request.messages);
+    const session = new this.SessionClass({ contextSequence: this.sequence, autoDisposeSequence: false });
+    const meterBefore = this.sequence.tokenMeter.getState();
+    const started = performance.now();
+    let timeToFirstTokenMs: number | undefined;
+    let text = '';
+    try {
+      session.setChatHistory(history);
+      await session.prompt(prompt, {
+        ...(request.maxTokens !== undefined ? { maxTokens: request.maxTokens } : {}),
+        ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+        signal: request.signal,
+        onTextChunk: (chunk) => {
+          if (!chunk) return;
+          timeToFirstTokenMs ??= performance.now() - started;
+          text += chunk;
+          request.onText(chunk);
+        },
+      });
+    } catch (error) {
+      if (request.signal.aborted) throw timeoutError(this.name, error);
+      throw new ModelCallError('upstream_error', `local model ${this.name} failed: ${(error as Error).message}`, { retryable: false, cause: error });
+    } finally {
+      session.dispose({ disposeSequence: false });
+    }
+    const meterAfter = this.sequence.tokenMeter.getState();
+    return {
+      text,
+      toolCalls: [],
+      usage: {
+        promptTokens: meterAfter.usedInputTokens - meterBefore.usedInputTokens,
+        completionTokens: meterAfter.usedOutputTokens - meterBefore.usedOutputTokens,
+      },
+      model: this.name,
+      timeToFirstTokenMs,
+      retries: 0,
+    };
+  }
+}
+
+function timeoutError(name: string, cause?: unknown): ModelCallError {
+  return new ModelCallError('timeout', `local model ${name}: generation aborted at the request deadline`, { retryable: false, cause });
+}
+
+/** The last user message becomes the prompt; everything before it the chat history. */
+export function toLlamaHistory(messages: readonly ChatMessage[]): { history: ChatHistoryItem[]; prompt: string } {
+  const lastUser = messages.map((m) => m.role).lastIndexOf('user');
+  const history: ChatHistoryItem[] = [];
+  for (const [index, message] of messages.entries()) {
+    if (index === lastUser) continue;
+    switch (message.role) {
+      case 'system':
+        history.push({ type: 'system', text: message.content });
+        break;
+      case 'user':
+        history.push({ type: 'user', text: message.content });
+        break;
+      case 'assistant':
+        history.push({ type: 'model', response: [message.content] });
+        break;
+      case 'tool':
+        // never produced while tools are off, but a history may carry one from another model
+        history.push({ type: 'user', text: `Tool result: ${message.content}` });
+        break;
+    }
+  }
+  return { history, prompt: lastUser >= 0 ? messages[lastUser]!.content : '' };
+}
