@@ -1,0 +1,189 @@
+import { resolveModelFile } from '@arc/models';
+import { AudioInputError } from '../errors.js';
+import { FrameSplitter } from '../audio/framing.js';
+import { createSession, ort, type SessionConfig } from '../providers.js';
+
+export const VAD_SAMPLE_RATE = 16000;
+/** Silero v5 takes exactly 512 new samples (32 ms) per call at 16 kHz... */
+export const VAD_FRAME_SAMPLES = 512;
+/** ...preceded by the last 64 samples of the previous frame, as the reference wrapper does. */
+const CONTEXT_SAMPLES = 64;
+
+export interface VadOptions {
+  /** Speech probability at or above which a frame counts as speech. */
+  threshold: number;
+  /** Probability below which speech is considered over (hysteresis; default threshold - 0.15). */
+  negThreshold?: number;
+  /** Speech shorter than this is ignored (clicks, coughs). */
+  minSpeechMs: number;
+  /** Silence must last this long before speech is declared over. */
+  minSilenceMs: number;
+  /** Added before the start and after the end of each segment. */
+  speechPadMs: number;
+}
+
+export const DEFAULT_VAD_OPTIONS: VadOptions = { threshold: 0.5, minSpeechMs: 250, minSilenceMs: 300, speechPadMs: 30 };
+
+export type VadEvent =
+  | { type: 'speech-start'; startMs: number }
+  | { type: 'speech-end'; startMs: number; endMs: number };
+
+export interface SpeechSegment {
+  startMs: number;
+  endMs: number;
+}
+
+/** The Silero v5 model: one loaded session, shared by any number of streams. */
+export class SileroVad {
+  private constructor(private readonly session: ort.InferenceSession) {}
+
+  /** Loads `silero-vad-v5` from the model store (or `modelPath`) and warms it up. */
+  static async load(options: { modelPath?: string; session?: Partial<SessionConfig> } = {}): Promise<SileroVad> {
+    const path = options.modelPath ?? resolveModelFile('silero-vad-v5', 'silero_vad.onnx');
+    // One thread: a 32 ms frame is too small to gain from more, and it leaves cores to STT/TTS.
+    const session = await createSession(path, { intraOpThreads: 1, interOpThreads: 1, ...options.session });
+    const vad = new SileroVad(session);
+    const state = vad.newState();
+    await vad.probability(new Float32Array(VAD_FRAME_SAMPLES), state);
+    return vad;
+  }
+
+  newState(): VadModelState {
+    return { rnn: new Float32Array(2 * 128), context: new Float32Array(CONTEXT_SAMPLES) };
+  }
+
+  /** Speech probability of one 512-sample frame; updates `state` (RNN state and context). */
+  async probability(frame: Float32Array, state: VadModelState): Promise<number> {
+    if (frame.length !== VAD_FRAME_SAMPLES) throw new AudioInputError(`VAD frame must have ${VAD_FRAME_SAMPLES} samples, got ${frame.length}`);
+    const input = new Float32Array(CONTEXT_SAMPLES + VAD_FRAME_SAMPLES);
+    input.set(state.context, 0);
+    input.set(frame, CONTEXT_SAMPLES);
+    const out = await this.session.run({
+      input: new ort.Tensor('float32', input, [1, input.length]),
+      state: new ort.Tensor('float32', state.rnn, [2, 1, 128]),
+      sr: new ort.Tensor('int64', BigInt64Array.from([BigInt(VAD_SAMPLE_RATE)]), []),
+    });
+    state.rnn = (out['stateN'] as ort.Tensor).data as Float32Array;
+    state.context = frame.slice(VAD_FRAME_SAMPLES - CONTEXT_SAMPLES);
+    return ((out['output'] as ort.Tensor).data as Float32Array)[0] as number;
+  }
+
+  /** A streaming segmenter with its own state. */
+  stream(options: Partial<VadOptions> = {}): VadStream {
+    return new VadStream(this, { ...DEFAULT_VAD_OPTIONS, ...options });
+  }
+
+  /** Speech segments of a whole 16 kHz mono recording. */
+  async segments(audio: Float32Array, options: Partial<VadOptions> = {}): Promise<SpeechSegment[]> {
+    const stream = this.stream(options);
+    const events = [...(await stream.push(audio)), ...(await stream.flush())];
+    return events.filter((e): e is Extract<VadEvent, { type: 'speech-end' }> => e.type === 'speech-end').map(({ startMs, endMs }) => ({ startMs, endMs }));
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+export interface VadModelState {
+  rnn: Float32Array;
+  context: Float32Array;
+}
+
+/**
+ * Push 16 kHz audio in chunks of any size; get speech-start / speech-end events with times
+ * measured from the first sample pushed. speech-start is emitted once speech has lasted
+ * minSpeechMs (so a click never starts a turn) but carries the time speech actually began.
+ */
+export class VadStream {
+  private readonly splitter = new FrameSplitter(VAD_FRAME_SAMPLES);
+  private readonly state: VadModelState;
+  private readonly neg: number;
+  private frames = 0;
+  private speechStartMs: number | undefined; // first speech frame of the current candidate
+  private triggered = false;
+  private silenceStartMs: number | undefined; // first quiet frame while triggered
+  private lastProbability = 0;
+
+  constructor(
+    private readonly vad: SileroVad,
+    readonly options: VadOptions,
+  ) {
+    this.state = vad.newState();
+    this.neg = options.negThreshold ?? Math.max(0.01, options.threshold - 0.15);
+  }
+
+  /** Probability of the last processed frame (for meters and debugging). */
+  get probability(): number {
+    return this.lastProbability;
+  }
+
+  /** Milliseconds of audio processed so far. */
+  get positionMs(): number {
+    return (this.frames * VAD_FRAME_SAMPLES * 1000) / VAD_SAMPLE_RATE;
+  }
+
+  async push(chunk: Float32Array | Int16Array): Promise<VadEvent[]> {
+    const events: VadEvent[] = [];
+    for (const frame of this.splitter.push(chunk)) await this.processFrame(frame, events);
+    return events;
+  }
+
+  /** Ends the stream: processes the padded tail and closes an open segment. */
+  async flush(): Promise<VadEvent[]> {
+    const events: VadEvent[] = [];
+    const tail = this.splitter.flush();
+    if (tail) await this.processFrame(tail, events);
+    const startMs = this.speechStartMs;
+    if (this.triggered && startMs !== undefined) {
+      events.push({ type: 'speech-end', startMs: this.padStart(startMs), endMs: this.positionMs });
+    }
+    this.triggered = false;
+    this.speechStartMs = undefined;
+    this.silenceStartMs = undefined;
+    return events;
+  }
+
+  private padStart(ms: number): number {
+    return Math.max(0, ms - this.options.speechPadMs);
+  }
+
+  private async processFrame(frame: Float32Array, events: VadEvent[]): Promise<void> {
+    const frameStartMs = this.positionMs;
+    const p = await this.vad.probability(frame, this.state);
+    this.frames++;
+    this.lastProbability = p;
+    const nowMs = this.positionMs;
+    const { threshold, minSpeechMs, minSilenceMs, speechPadMs } = this.options;
+    if (p >= threshold) {
+      this.silenceStartMs = undefined;
+      this.speechStartMs ??= frameStartMs;
+      if (!this.triggered && nowMs - this.speechStartMs >= minSpeechMs) {
+        this.triggered = true;
+        events.push({ type: 'speech-start', startMs: this.padStart(this.speechStartMs) });
+      }
+      return;
+    }
+    if (!this.triggered) {
+      // A candidate that faded before reaching minSpeechMs is dropped once it has been quiet for long.
+      if (this.speechStartMs !== undefined && p < this.neg) {
+        this.silenceStartMs ??= frameStartMs;
+        if (nowMs - this.silenceStartMs >= minSilenceMs) {
+          this.speechStartMs = undefined;
+          this.silenceStartMs = undefined;
+        }
+      }
+      return;
+    }
+    if (p < this.neg) {
+      this.silenceStartMs ??= frameStartMs;
+      if (nowMs - this.silenceStartMs >= minSilenceMs) {
+        const startMs = this.padStart(this.speechStartMs as number);
+        events.push({ type: 'speech-end', startMs, endMs: Math.min(this.silenceStartMs + speechPadMs, nowMs) });
+        this.triggered = false;
+        this.speechStartMs = undefined;
+        this.silenceStartMs = undefined;
+      }
+    }
+  }
+}
