@@ -3,3 +3,4 @@ export * from './audio/index.js';
 export * from './vad/index.js';
 export * from './stt/index.js';
 export { createSession, sessionConfigFromEnv, setProviderWarning, type ExecutionProvider, type SessionConfig } from './providers.js';
+export * from './tts/index.js';

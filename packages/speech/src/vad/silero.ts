@@ -104,6 +104,7 @@ export class VadStream {
   private triggered = false;
   private silenceStartMs: number | undefined; // first quiet frame while triggered
   private lastProbability = 0;
+  private samplesPushed = 0;
 
   constructor(
     private readonly vad: SileroVad,
@@ -125,6 +126,7 @@ export class VadStream {
 
   async push(chunk: Float32Array | Int16Array): Promise<VadEvent[]> {
     const events: VadEvent[] = [];
+    this.samplesPushed += chunk.length;
     for (const frame of this.splitter.push(chunk)) await this.processFrame(frame, events);
     return events;
   }
@@ -136,7 +138,9 @@ export class VadStream {
     if (tail) await this.processFrame(tail, events);
     const startMs = this.speechStartMs;
     if (this.triggered && startMs !== undefined) {
-      events.push({ type: 'speech-end', startMs: this.padStart(startMs), endMs: this.positionMs });
+      // The tail frame is zero-padded: the segment ends where the real audio ends.
+      const endMs = Math.min(this.positionMs, (this.samplesPushed * 1000) / VAD_SAMPLE_RATE);
+      events.push({ type: 'speech-end', startMs: this.padStart(startMs), endMs });
     }
     this.triggered = false;
     this.speechStartMs = undefined;

@@ -1,0 +1,3 @@
+export { PiperVoice, listVoices, DEFAULT_VOICE, type PiperVoiceConfig, type SynthesisOptions, type TtsChunk } from './piper.js';
+export { EspeakPhonemizer, type EspeakOptions } from './espeak.js';
+export { splitSentences, splitClauses, MAX_SENTENCE_CHARS, type Clause } from './text.js';
