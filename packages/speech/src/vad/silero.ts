@@ -103,6 +103,7 @@ export class VadStream {
   private speechStartMs: number | undefined; // first speech frame of the current candidate
   private triggered = false;
   private silenceStartMs: number | undefined; // first quiet frame while triggered
+  private lastSpeechEndMs = 0; // end of the last frame at or above the threshold
   private lastProbability = 0;
   private samplesPushed = 0;
 
@@ -160,6 +161,7 @@ export class VadStream {
     const nowMs = this.positionMs;
     const { threshold, minSpeechMs, minSilenceMs, speechPadMs } = this.options;
     if (p >= threshold) {
+      this.lastSpeechEndMs = nowMs;
       this.silenceStartMs = undefined;
       this.speechStartMs ??= frameStartMs;
       if (!this.triggered && nowMs - this.speechStartMs >= minSpeechMs) {
@@ -183,7 +185,9 @@ export class VadStream {
       this.silenceStartMs ??= frameStartMs;
       if (nowMs - this.silenceStartMs >= minSilenceMs) {
         const startMs = this.padStart(this.speechStartMs as number);
-        events.push({ type: 'speech-end', startMs, endMs: Math.min(this.silenceStartMs + speechPadMs, nowMs) });
+        // Silero's probability lags the audio by a frame or two, so the segment ends where the
+        // last confident speech frame ended, not where the probability finally fell.
+        events.push({ type: 'speech-end', startMs, endMs: Math.min(this.lastSpeechEndMs + speechPadMs, nowMs) });
         this.triggered = false;
         this.speechStartMs = undefined;
         this.silenceStartMs = undefined;
