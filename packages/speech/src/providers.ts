@@ -39,7 +39,8 @@ export function sessionConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Sess
   };
 }
 
-let warnedFallback = false;
+/** Set after the first failed attempt: later sessions go straight to CPU instead of failing again. */
+let acceleratorFailed = false;
 let warn: (message: string) => void = (m) => console.warn(m);
 
 /** Lets a worker route the one fallback warning to its own logger. */
@@ -61,14 +62,13 @@ export async function createSession(modelPath: string, overrides: Partial<Sessio
     return o;
   };
   const wanted = config.providers.filter((p) => p !== 'cpu');
-  if (wanted.length > 0) {
+  if (wanted.length > 0 && !acceleratorFailed) {
     try {
-      return await ort.InferenceSession.create(modelPath, options([...wanted, 'cpu']));
+      // Fatal-only native logging: the failure is reported once, below, in our own words.
+      return await ort.InferenceSession.create(modelPath, { ...options([...wanted, 'cpu']), logSeverityLevel: 4 });
     } catch (cause) {
-      if (!warnedFallback) {
-        warnedFallback = true;
-        warn(`onnxruntime: execution provider ${wanted.join(',')} unavailable (${firstLine(cause)}); falling back to CPU`);
-      }
+      acceleratorFailed = true;
+      warn(`onnxruntime: execution provider ${wanted.join(',')} unavailable (${firstLine(cause)}); falling back to CPU for all models`);
     }
   }
   try {
