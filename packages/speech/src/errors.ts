@@ -47,3 +47,14 @@ export class PhonemizerError extends SpeechError {}
 
 /** Text that cannot be synthesized (e.g. not a string). Text with nothing speakable is not an error: it yields no audio. */
 export class TextInputError extends SpeechError {}
+
+/** A model directory lacks files an engine needs; lists every missing one. */
+export class ModelFilesMissingError extends SpeechError {
+  constructor(
+    readonly dir: string,
+    readonly missing: readonly string[],
+    hint: string,
+  ) {
+    super(`model directory ${dir} is missing ${missing.join(', ')}; ${hint}`);
+  }
+}

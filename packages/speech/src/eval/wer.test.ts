@@ -13,6 +13,7 @@ test('numbers are spelled out without "and"', () => {
 test('normalization makes digits, words, case and punctuation compare equal', () => {
   assert.deepEqual(normalizeForWer('There are 365 days.'), normalizeForWer('there are three hundred and sixty-five days'));
   assert.deepEqual(normalizeForWer("It's 1,000 o'clock!"), ['its', 'one', 'thousand', 'oclock']);
+  assert.deepEqual(normalizeForWer('Dr. Smith'), normalizeForWer('Doctor Smith'));
 });
 
 test('word errors count substitutions, deletions and insertions', () => {

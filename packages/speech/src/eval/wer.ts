@@ -24,10 +24,16 @@ export function normalizeForWer(text: string): string[] {
     .replace(/\d+/g, (d) => ` ${numberToWords(Number(d))} `)
     .replace(/['’]/g, '')
     .replace(/[^a-z0-9\s]+/g, ' ');
-  const words = spelled.split(/\s+/).filter((w) => w !== '');
+  const words = spelled
+    .split(/\s+/)
+    .filter((w) => w !== '')
+    .map((w) => SPOKEN_FORMS[w] ?? w);
   const numberWords = new Set([...ONES, ...TENS.filter(Boolean), 'hundred', 'thousand', 'million']);
   return words.filter((w, i) => !(w === 'and' && words[i - 1] === 'hundred' && numberWords.has(words[i + 1] ?? '')));
 }
+
+/** Written forms an STT may choose for the same spoken word. */
+const SPOKEN_FORMS: Record<string, string> = { dr: 'doctor', mr: 'mister', mrs: 'missus', ok: 'okay' };
 
 export interface WerResult {
   errors: number;

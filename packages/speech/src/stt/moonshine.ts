@@ -1,9 +1,10 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { modelDir } from '@arc/models';
-import { AudioInputError, ModelLoadError } from '../errors.js';
+import { AudioInputError } from '../errors.js';
 import { rms } from '../audio/pcm.js';
 import { createSession, ort, type SessionConfig } from '../providers.js';
 import { MoonshineTokenizer } from './moonshine-tokenizer.js';
+import { MergedDecoder } from './merged-decoder.js';
 import { onnxFromOrt } from './ort-format.js';
 import type { SttEngine, TranscribeOptions, Transcript } from './types.js';
 
@@ -29,18 +30,13 @@ export interface MoonshineOptions {
 /** Moonshine (encoder + merged decoder with KV cache) run with onnxruntime-node, greedy decoding. */
 export class MoonshineStt implements SttEngine {
   readonly sampleRate = 16000 as const;
-  private readonly layers: number;
 
   private constructor(
     readonly name: string,
     private readonly encoder: ort.InferenceSession,
-    private readonly decoder: ort.InferenceSession,
+    private readonly decoder: MergedDecoder,
     readonly tokenizer: MoonshineTokenizer,
-    private readonly heads: number,
-    private readonly headDim: number,
-  ) {
-    this.layers = decoder.inputNames.filter((n) => /^past_key_values\.\d+\.decoder\.key$/.test(n)).length;
-  }
+  ) {}
 
   static async load(options: MoonshineOptions = {}): Promise<MoonshineStt> {
     const dir = options.dir ?? modelDir('moonshine-base-en');
@@ -48,16 +44,9 @@ export class MoonshineStt implements SttEngine {
     // See ort-format.ts: the .ort graphs are re-saved as ONNX so their int8 weights are folded once.
     const cache = options.cacheDir ?? join(dir, 'onnx-cache');
     const encoder = await createSession(await onnxFromOrt(join(dir, 'encoder_model.ort'), cache), options.session);
-    const decoder = await createSession(await onnxFromOrt(join(dir, 'decoder_model_merged.ort'), cache), options.session);
-    // Shapes come from the model, so tiny and base variants both work.
-    const meta = decoder.inputMetadata.find((m) => m.name === 'past_key_values.0.decoder.key');
-    const shape = meta && meta.isTensor ? meta.shape : undefined;
-    const heads = shape?.[1];
-    const headDim = shape?.[3];
-    if (typeof heads !== 'number' || typeof headDim !== 'number') {
-      throw new ModelLoadError(join(dir, 'decoder_model_merged.ort'), `unexpected KV cache shape ${JSON.stringify(shape)}`);
-    }
-    const stt = new MoonshineStt(`moonshine:${dir.split('/').pop()}`, encoder, decoder, tokenizer, heads, headDim);
+    const decoderPath = await onnxFromOrt(join(dir, 'decoder_model_merged.ort'), cache);
+    const decoder = new MergedDecoder(await createSession(decoderPath, options.session), decoderPath);
+    const stt = new MoonshineStt(`moonshine:${basename(dir)}`, encoder, decoder, tokenizer);
     // Warm-up: the first run allocates arenas and is several times slower than later ones.
     await stt.transcribe(warmupAudio());
     return stt;
@@ -77,7 +66,7 @@ export class MoonshineStt implements SttEngine {
       const te = performance.now();
       const hidden = await this.encode(window);
       const td = performance.now();
-      const ids = await this.decode(hidden, maxTokens);
+      const ids = await this.decoder.greedy(hidden, [MoonshineTokenizer.BOS], MoonshineTokenizer.EOS, maxTokens);
       decodeMs += performance.now() - td;
       encodeMs += td - te;
       tokens += ids.length;
@@ -97,62 +86,15 @@ export class MoonshineStt implements SttEngine {
     return out['last_hidden_state'] as ort.Tensor;
   }
 
-  private async decode(hidden: ort.Tensor, maxTokens: number): Promise<number[]> {
-    const empty = new ort.Tensor('float32', new Float32Array(0), [1, this.heads, 0, this.headDim]);
-    const past: Record<string, ort.Tensor> = {};
-    for (let l = 0; l < this.layers; l++) {
-      for (const kind of ['decoder', 'encoder']) {
-        for (const kv of ['key', 'value']) past[`past_key_values.${l}.${kind}.${kv}`] = empty;
-      }
-    }
-    const ids: number[] = [];
-    let token = MoonshineTokenizer.BOS;
-    for (let step = 0; step < maxTokens; step++) {
-      const out = await this.decoder.run({
-        input_ids: new ort.Tensor('int64', BigInt64Array.from([BigInt(token)]), [1, 1]),
-        encoder_hidden_states: hidden,
-        use_cache_branch: new ort.Tensor('bool', [step > 0], [1]),
-        ...past,
-      });
-      token = argmaxLast(out['logits'] as ort.Tensor);
-      if (token === MoonshineTokenizer.EOS) break;
-      ids.push(token);
-      for (let l = 0; l < this.layers; l++) {
-        for (const kv of ['key', 'value']) {
-          past[`past_key_values.${l}.decoder.${kv}`] = out[`present.${l}.decoder.${kv}`] as ort.Tensor;
-          // The cross-attention cache is computed on the first step only; later steps pass it through.
-          if (step === 0) past[`past_key_values.${l}.encoder.${kv}`] = out[`present.${l}.encoder.${kv}`] as ort.Tensor;
-        }
-      }
-    }
-    return ids;
-  }
-
   async close(): Promise<void> {
     await this.encoder.release();
-    await this.decoder.release();
+    await this.decoder.session.release();
   }
 }
 
-function argmaxLast(logits: ort.Tensor): number {
-  const data = logits.data as Float32Array;
-  const vocab = logits.dims[logits.dims.length - 1] as number;
-  const start = data.length - vocab;
-  let best = 0;
-  let bestValue = -Infinity;
-  for (let i = 0; i < vocab; i++) {
-    const v = data[start + i] as number;
-    if (v > bestValue) {
-      bestValue = v;
-      best = i;
-    }
-  }
-  return best;
-}
-
-/** Cuts long audio into ≤ MAX_WINDOW_S windows at the quietest 100 ms near each boundary, so words are not split. */
-export function splitWindows(audio: Float32Array): Float32Array[] {
-  const max = MAX_WINDOW_S * SAMPLE_RATE;
+/** Cuts long audio into ≤ maxSeconds windows at the quietest 100 ms near each boundary, so words are not split. */
+export function splitWindows(audio: Float32Array, maxSeconds = MAX_WINDOW_S): Float32Array[] {
+  const max = maxSeconds * SAMPLE_RATE;
   if (audio.length <= max) return [audio];
   const windows: Float32Array[] = [];
   const hop = SAMPLE_RATE / 10;
