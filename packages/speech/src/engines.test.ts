@@ -105,6 +105,22 @@ describe('STT (Moonshine) on espeak-ng speech', () => {
     assert.ok(converted <= Math.max(0.15, baseline), `got "${text}" (WER ${converted}, 16-bit original ${baseline})`);
   });
 
+  test('audio longer than one Moonshine window is cut at pauses and fully transcribed', async () => {
+    const parts = SENTENCES.slice(0, 6).map((sentence, i) => loadAudio(espeakWav(sentence, `long-${i}`)));
+    const gap = new Float32Array(8000);
+    const total = parts.reduce((n, p) => n + p.length + gap.length, 0);
+    const audio = new Float32Array(total);
+    let offset = 0;
+    for (const p of parts) {
+      audio.set(p, offset);
+      offset += p.length + gap.length;
+    }
+    assert.ok(audio.length > 16000 * 22, `only ${(audio.length / 16000).toFixed(1)} s`);
+    const { text } = await stt.transcribe(audio);
+    const wer = wordErrors(SENTENCES.slice(0, 6).join(' '), text).wer;
+    assert.ok(wer <= 0.15, `WER ${wer}: "${text}"`);
+  });
+
   test('empty audio, very short audio and ten minutes of silence give empty text without hanging', async () => {
     assert.equal((await stt.transcribe(new Float32Array(0))).text, '');
     assert.equal(typeof (await stt.transcribe(new Float32Array(100).fill(0.01))).text, 'string');
