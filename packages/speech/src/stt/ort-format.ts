@@ -1,5 +1,6 @@
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { ModelLoadError } from '../errors.js';
 import { ort } from '../providers.js';
 
@@ -12,6 +13,16 @@ import { ort } from '../providers.js';
  * (the ORT format drops them and the ONNX checker requires them).
  */
 export async function onnxFromOrt(ortPath: string, cacheDir: string): Promise<string> {
+  try {
+    return await convert(ortPath, cacheDir);
+  } catch {
+    // A read-only model store (e.g. a mounted volume) still works: convert into the temp dir.
+    // If that fails too, its error is the one reported.
+    return convert(ortPath, join(tmpdir(), 'arc-onnx-cache'));
+  }
+}
+
+async function convert(ortPath: string, cacheDir: string): Promise<string> {
   const src = statSync(ortPath);
   // The cache key is the source's size and mtime, so a re-fetched file is converted again.
   const out = join(cacheDir, `${basename(ortPath, '.ort')}.${src.size}-${Math.floor(src.mtimeMs)}.onnx`);
@@ -23,6 +34,11 @@ export async function onnxFromOrt(ortPath: string, cacheDir: string): Promise<st
     await session.release();
     writeFileSync(tmp, nameSubgraphs(readFileSync(tmp)));
     renameSync(tmp, out);
+    // Copies made from an earlier version of the same file are stale now.
+    const prefix = `${basename(ortPath, '.ort')}.`;
+    for (const f of readdirSync(cacheDir)) {
+      if (f.startsWith(prefix) && f.endsWith('.onnx') && join(cacheDir, f) !== out) rmSync(join(cacheDir, f), { force: true });
+    }
   } catch (cause) {
     rmSync(tmp, { force: true });
     throw new ModelLoadError(ortPath, `converting ORT format to ONNX failed: ${(cause as Error).message}`, { cause });
