@@ -148,7 +148,12 @@ export async function startScriptedOpenAIServer(options: ScriptedOpenAIServerOpt
     const created = Math.floor(Date.now() / 1000);
     const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
       `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-    const closed = () => req.destroyed || res.destroyed || res.writableEnded;
+    // (req.destroyed is no signal: a fully read request body is auto-destroyed)
+    let clientGone = false;
+    res.on('close', () => {
+      clientGone = true;
+    });
+    const closed = () => clientGone || res.destroyed || res.writableEnded;
 
     switch (reply.type) {
       case 'reset':
