@@ -2,10 +2,14 @@
 import { Command } from 'commander';
 import { BusError } from '@arc/bus';
 import { describeCliError, registerBusCommands } from './commands/bus.js';
+import { registerModelCommands } from './commands/models.js';
+import { registerSpeechCommands } from './commands/speech.js';
 
 const program = new Command();
 program.name('arc').description('ARC voice agent pipeline: bus tools, monitor, speech and models').showHelpAfterError();
 registerBusCommands(program);
+registerSpeechCommands(program);
+registerModelCommands(program);
 
 try {
   await program.parseAsync(process.argv);
