@@ -1,9 +1,9 @@
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ExamplePayloads, PayloadValidationError, isoTimestamp, type BrainRequest } from '@arc/contracts';
+import { ExamplePayloads, PayloadValidationError, isoTimestamp, ttsWorkerRequestSubject, type BrainRequest } from '@arc/contracts';
 import { collect, startNatsServer, waitFor, type NatsServerHandle } from '@arc/testkit';
-import { connectBus, PayloadTooLargeError, type Bus } from './index.js';
+import { connectBus, NoRespondersError, PayloadTooLargeError, type Bus, type MessageMeta } from './index.js';
 
 let nats: NatsServerHandle;
 const buses: Bus[] = [];
@@ -16,8 +16,11 @@ async function bus(service = 'arc-test'): Promise<Bus> {
 before(async () => {
   nats = await startNatsServer();
 });
+// Each test starts with no subscribers left over from the previous one.
+afterEach(async () => {
+  await Promise.all(buses.splice(0).map((b) => b.close(1000)));
+});
 after(async () => {
-  await Promise.all(buses.map((b) => b.close(1000)));
   await nats.stop();
 });
 
@@ -192,4 +195,27 @@ test('close drains: a handler already running finishes before close resolves', a
   await waitFor(() => started, 5000, 'handler start');
   await b.close(2000);
   assert.equal(finished, true);
+});
+
+test('request/reply: the TTS affinity handshake, worker-targeted subjects and no-responder errors', async () => {
+  const [voice, tts] = [await bus('arc-voice-test'), await bus('arc-tts-test')];
+  const workerSubject = ttsWorkerRequestSubject(tts.instanceId);
+  const texts: string[] = [];
+  const accept = (payload: { request_id: string; target_room: string; text: string }, meta: MessageMeta) => {
+    texts.push(payload.text);
+    meta.respond?.({ request_id: payload.request_id, instance_id: tts.instanceId, target_room: payload.target_room, worker_subject: workerSubject });
+  };
+  tts.subscribe('agent.tts.request', accept, { queue: 'arc-tts' });
+  tts.subscribe(workerSubject, accept);
+  await tts.flush();
+  const { timestamp: _t, trace_id: _id, ...speak } = ExamplePayloads['agent.tts.request'];
+  const first = await voice.request('agent.tts.request', { ...speak, text: 'first' }, { timeoutMs: 2000 });
+  assert.equal(first.reply.worker_subject, workerSubject);
+  assert.equal(first.reply.trace_id, first.payload.trace_id, 'the reply carries the trace');
+  voice.publish(first.reply.worker_subject as typeof workerSubject, { ...speak, text: 'second' });
+  await waitFor(() => texts.length === 2, 5000, 'targeted request');
+  assert.deepEqual(texts, ['first', 'second']);
+
+  await assert.rejects(voice.request(ttsWorkerRequestSubject('gone-worker'), { ...speak }, { timeoutMs: 2000 }), NoRespondersError);
+  assert.throws(() => ttsWorkerRequestSubject('bad.id'), /invalid subject/);
 });

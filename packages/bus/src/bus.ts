@@ -1,4 +1,4 @@
-import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connect, RequestError, TimeoutError, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { randomBytes } from 'node:crypto';
 import pino, { type Logger } from 'pino';
 import {
@@ -12,13 +12,18 @@ import {
   parseTimestampMs,
   preciseNowMs,
   validatePayload,
+  validateReply,
+  PayloadValidationError,
   type DeadLetter,
   type DeadLetterReason,
-  type KnownSubject,
   type PayloadOf,
   type PublishInput,
+  type ReplyOf,
+  type RequestSubject,
+  type RoutableSubject,
+  type TtsWorkerRequestSubject,
 } from '@arc/contracts';
-import { BusClosedError, BusConnectError, PayloadTooLargeError } from './errors.js';
+import { BusClosedError, BusConnectError, NoRespondersError, PayloadTooLargeError, RequestTimeoutError } from './errors.js';
 import { BusMetricsRecorder, type BusMetricsSnapshot } from './metrics.js';
 
 export interface BusOptions {
@@ -43,6 +48,11 @@ export interface MessageMeta {
   /** payload timestamp → handler start, ms */
   hopLatencyMs: number;
   sizeBytes: number;
+  /**
+   * Present when the message was sent as a NATS request (see `Bus.request`): answers it with
+   * a reply validated against the subject's reply schema. Throws PayloadValidationError.
+   */
+  respond?: (reply: Record<string, unknown>) => void;
 }
 
 export type Handler<T> = (payload: T, meta: MessageMeta) => void | Promise<void>;
@@ -144,7 +154,7 @@ export class Bus {
    * PayloadValidationError or PayloadTooLargeError; a publish while disconnected is not sent
    * (at-most-once), counted as dropped and logged.
    */
-  publish<S extends KnownSubject>(subject: S, input: PublishInput<S>): PublishOutcome<PayloadOf<S>> {
+  publish<S extends RoutableSubject>(subject: S, input: PublishInput<S>): PublishOutcome<PayloadOf<S>> {
     const payload = this.complete(subject, input);
     const checked = assertPayload(subject, payload);
     const sent = this.send(subject, textEncoder.encode(JSON.stringify(checked)));
@@ -157,7 +167,7 @@ export class Bus {
     return this.send(subject, typeof data === 'string' ? textEncoder.encode(data) : data);
   }
 
-  subscribe<S extends KnownSubject>(subject: S, handler: Handler<PayloadOf<S>>, options?: SubscribeOptions): BusSubscription;
+  subscribe<S extends RoutableSubject>(subject: S, handler: Handler<PayloadOf<S>>, options?: SubscribeOptions): BusSubscription;
   subscribe(pattern: string, handler: Handler<unknown>, options?: SubscribeOptions): BusSubscription;
   subscribe(pattern: string, handler: Handler<never>, options: SubscribeOptions = {}): BusSubscription {
     assertValidSubject(pattern, { wildcards: true });
@@ -178,6 +188,41 @@ export class Bus {
         if (!sub.isClosed()) await sub.drain();
       },
     };
+  }
+
+  /**
+   * Sends a validated payload as a NATS request and resolves with the validated reply. Throws
+   * NoRespondersError when nobody subscribes (fast), RequestTimeoutError after `timeoutMs`.
+   */
+  async request<S extends RequestSubject>(
+    subject: S | TtsWorkerRequestSubject,
+    input: PublishInput<S>,
+    options: { timeoutMs?: number } = {},
+  ): Promise<{ payload: PayloadOf<S>; reply: ReplyOf<S> }> {
+    const payload = assertPayload(subject, this.complete(subject, input as PublishInput<typeof subject>)) as PayloadOf<S>;
+    const data = textEncoder.encode(JSON.stringify(payload));
+    if (data.byteLength > this.maxPayloadBytes) throw new PayloadTooLargeError(subject, data.byteLength, this.maxPayloadBytes);
+    const timeoutMs = options.timeoutMs ?? 2_000;
+    let msg: Msg;
+    try {
+      msg = await this.nc.request(subject, data, { timeout: timeoutMs });
+    } catch (error) {
+      if (error instanceof RequestError && error.isNoResponders()) throw new NoRespondersError(subject);
+      if (error instanceof TimeoutError || (error instanceof RequestError && error.cause instanceof TimeoutError)) {
+        throw new RequestTimeoutError(subject, timeoutMs);
+      }
+      throw error;
+    }
+    this.metrics.count(subject, 'published');
+    let decoded: unknown;
+    try {
+      decoded = JSON.parse(textDecoder.decode(msg.data));
+    } catch (error) {
+      throw new PayloadValidationError(`reply to ${subject}`, `not JSON: ${(error as Error).message}`);
+    }
+    const checked = validateReply(subject, decoded);
+    if (!checked.ok) throw new PayloadValidationError(`reply to ${subject}`, checked.error);
+    return { payload, reply: checked.value as ReplyOf<S> };
   }
 
   /** Flushes pending publishes to the server (round trip). */
@@ -208,14 +253,14 @@ export class Bus {
 
   // ------------------------------------------------------------------ internals
 
-  private complete<S extends KnownSubject>(subject: S, input: PublishInput<S>): unknown {
+  private complete<S extends RoutableSubject>(subject: S, input: PublishInput<S>): unknown {
     const payload: Record<string, unknown> = { ...input };
     if (payload.timestamp === undefined) payload.timestamp = isoTimestamp();
     if (payload.trace_id === undefined && this.carriesTraceId(subject)) payload.trace_id = newTraceId();
     return payload;
   }
 
-  private carriesTraceId(subject: KnownSubject): boolean {
+  private carriesTraceId(subject: RoutableSubject): boolean {
     return subject !== 'system.health.heartbeat';
   }
 
@@ -269,6 +314,7 @@ export class Bus {
     this.metrics.recordHopMs(age);
     this.metrics.count(subject, 'handled');
     const meta: MessageMeta = { subject, hopLatencyMs: age, sizeBytes: msg.data.byteLength };
+    if (msg.reply) meta.respond = (reply) => this.respond(msg, payload, reply);
     try {
       const running = handler(payload, meta);
       if (running && typeof (running as Promise<void>).then === 'function') {
@@ -279,6 +325,13 @@ export class Bus {
     } catch (error) {
       this.handlerFailed(msg, payload, error, deadLetter);
     }
+  }
+
+  private respond(msg: Msg, request: { trace_id?: string }, input: Record<string, unknown>): void {
+    const reply = { timestamp: isoTimestamp(), ...(request.trace_id ? { trace_id: request.trace_id } : {}), ...input };
+    const checked = validateReply(msg.subject, reply);
+    if (!checked.ok) throw new PayloadValidationError(`reply to ${msg.subject}`, checked.error);
+    msg.respond(textEncoder.encode(JSON.stringify(checked.value)));
   }
 
   private handlerFailed(msg: Msg, payload: { trace_id?: string }, error: unknown, deadLetter: boolean): void {
@@ -330,7 +383,7 @@ export class Bus {
     }
   }
 
-  private safePublish<S extends KnownSubject>(subject: S, input: PublishInput<S>): void {
+  private safePublish<S extends RoutableSubject>(subject: S, input: PublishInput<S>): void {
     try {
       this.publish(subject, input);
     } catch (error) {

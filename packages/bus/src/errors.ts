@@ -29,3 +29,20 @@ export class BusConnectError extends BusError {
     super(`cannot connect to NATS at ${servers}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }
+
+export class NoRespondersError extends BusError {
+  override readonly name = 'NoRespondersError';
+  constructor(readonly subject: string) {
+    super(`no subscriber for request on ${subject}`);
+  }
+}
+
+export class RequestTimeoutError extends BusError {
+  override readonly name = 'RequestTimeoutError';
+  constructor(
+    readonly subject: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`no reply to request on ${subject} within ${timeoutMs} ms`);
+  }
+}

@@ -256,6 +256,18 @@ export const TtsCancelSchema = Type.Object(
   },
 );
 
+export const TtsAcceptedSchema = Type.Object(
+  {
+    request_id: Id('request accepted'),
+    timestamp: Timestamp,
+    trace_id: TraceId,
+    instance_id: Id('TTS worker that took the room'),
+    target_room: Id('room it now speaks in'),
+    worker_subject: Type.String({ pattern: '^agent\\.tts\\.worker\\.[A-Za-z0-9_-]+\\.request$', description: 'send later requests for this room here' }),
+  },
+  { $id: 'agent.tts.request.reply', description: 'Reply to an agent.tts.request sent as a NATS request: which worker holds the room.' },
+);
+
 const workerErrorFields = {
   timestamp: Timestamp,
   trace_id: TraceId,
@@ -348,6 +360,11 @@ export const DeadLetterSchema = Type.Object(
   { $id: 'dlq', description: 'dlq.<original subject>.<error_type>: a message that failed validation or processing.' },
 );
 
+/** Schemas of replies, for subjects that may be sent as NATS requests. */
+export const ReplySchemas = {
+  'agent.tts.request': TtsAcceptedSchema,
+} satisfies Record<string, TSchema>;
+
 export const SubjectSchemas = {
   'agent.voice.track.published': TrackPublishedSchema,
   'agent.voice.track.unpublished': TrackUnpublishedSchema,
@@ -381,6 +398,7 @@ export type TtsRequest = Static<typeof TtsRequestSchema>;
 export type TtsCompleted = Static<typeof TtsCompletedSchema>;
 export type TtsCancel = Static<typeof TtsCancelSchema>;
 export type TtsError = Static<typeof TtsErrorSchema>;
+export type TtsAccepted = Static<typeof TtsAcceptedSchema>;
 export type BusMetrics = Static<typeof BusMetricsSchema>;
 export type Heartbeat = Static<typeof HeartbeatSchema>;
 export type HealthStatus = (typeof HealthStatuses)[number];

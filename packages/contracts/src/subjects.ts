@@ -21,10 +21,32 @@ export const Subjects = {
   serviceError: 'system.service.error',
 } as const;
 
+/**
+ * TTS room affinity (the idea of seed 000's node-targeted subjects: one request, one node, no
+ * double-speaking). The first `agent.tts.request` for a room is a NATS *request* to the queue
+ * group; the TTS worker that takes it replies at once with `TtsAccepted` naming its
+ * `worker_subject`. Every later request for that room goes to that subject,
+ * `agent.tts.worker.<instance_id>.request`, so one worker speaks in a room, in order. When the
+ * worker disappears (no responders / timeout), the sender goes back to the queue group.
+ */
+export type TtsWorkerRequestSubject = `agent.tts.worker.${string}.request`;
+
+export function ttsWorkerRequestSubject(instanceId: string): TtsWorkerRequestSubject {
+  const subject = `agent.tts.worker.${instanceId}.request` as const;
+  if (!TOKEN.test(instanceId)) throw new InvalidSubjectError(subject, `instance id "${instanceId}" must be one token of A-Z a-z 0-9 _ -`);
+  return subject;
+}
+
+export function isTtsWorkerRequestSubject(subject: string): subject is TtsWorkerRequestSubject {
+  return /^agent\.tts\.worker\.[A-Za-z0-9_-]+\.request$/.test(subject);
+}
+
 export type SubjectKey = keyof typeof Subjects;
 /** A concrete subject with a fixed schema (not a wildcard, not a dead letter). */
 export type KnownSubject = (typeof Subjects)[SubjectKey];
 export const KNOWN_SUBJECTS: readonly KnownSubject[] = Object.values(Subjects);
+/** Subjects a payload may be published to: the known ones plus worker-targeted TTS requests. */
+export type RoutableSubject = KnownSubject | TtsWorkerRequestSubject;
 
 /** Wildcard patterns operators use (seed 002 "Wildcard Subscriptions" plus dead letters). */
 export const Wildcards = {
@@ -33,6 +55,7 @@ export const Wildcards = {
   brain: 'agent.brain.>',
   tts: 'agent.tts.>',
   trackEvents: 'agent.*.track.>',
+  ttsWorkerRequests: 'agent.tts.worker.*.request',
   agentErrors: '*.*.error',
   systemErrors: 'system.*.error',
   deadLetters: 'dlq.>',

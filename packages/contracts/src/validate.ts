@@ -1,17 +1,37 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { Static } from '@sinclair/typebox';
-import { DeadLetterSchema, SubjectSchemas, type DeadLetter } from './schemas.js';
-import { isDeadLetterSubject, isKnownSubject, type KnownSubject } from './subjects.js';
+import { DeadLetterSchema, ReplySchemas, SubjectSchemas, type DeadLetter } from './schemas.js';
+import {
+  isDeadLetterSubject,
+  isKnownSubject,
+  isTtsWorkerRequestSubject,
+  type KnownSubject,
+  type RoutableSubject,
+} from './subjects.js';
 
-/** The payload type carried on a known subject. */
-export type PayloadOf<S extends KnownSubject> = Static<(typeof SubjectSchemas)[S]>;
+/** The known subject whose schema governs `subject` (worker-targeted TTS requests → agent.tts.request). */
+export type SchemaSubjectOf<S extends RoutableSubject> = S extends KnownSubject ? S : 'agent.tts.request';
+
+/** The payload type carried on a subject. */
+export type PayloadOf<S extends RoutableSubject> = Static<(typeof SubjectSchemas)[SchemaSubjectOf<S>]>;
+
+/** Subjects that may be sent as NATS requests, and the type of their reply. */
+export type RequestSubject = keyof typeof ReplySchemas;
+export type ReplyOf<S extends RequestSubject> = Static<(typeof ReplySchemas)[S]>;
 
 /** What a publisher passes: the bus fills `timestamp` and `trace_id` when they are absent. */
-export type PublishInput<S extends KnownSubject> = Omit<PayloadOf<S>, 'timestamp' | 'trace_id'> & {
+export type PublishInput<S extends RoutableSubject> = Omit<PayloadOf<S>, 'timestamp' | 'trace_id'> & {
   timestamp?: string;
   trace_id?: string;
 };
+
+/** The known subject whose schema applies to a concrete subject, if any. */
+export function schemaSubjectOf(subject: string): KnownSubject | undefined {
+  if (isKnownSubject(subject)) return subject;
+  if (isTtsWorkerRequestSubject(subject)) return 'agent.tts.request';
+  return undefined;
+}
 
 export type ValidationResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -52,12 +72,24 @@ function depthOf(value: unknown, stopAt: number, depth = 0): number {
 const validators = new Map<string, ValidateFunction>();
 for (const [subject, schema] of Object.entries(SubjectSchemas)) validators.set(subject, ajv.compile(schema));
 const deadLetterValidator = ajv.compile(DeadLetterSchema);
+const replyValidators = new Map<string, ValidateFunction>();
+for (const [subject, schema] of Object.entries(ReplySchemas)) replyValidators.set(subject, ajv.compile(schema));
 
-/** The validator for a concrete subject: a known subject or any `dlq.…` subject. */
+/** The validator for a concrete subject: a known or worker-targeted subject, or any `dlq.…` subject. */
 function validatorFor(subject: string): ValidateFunction | undefined {
-  if (isKnownSubject(subject)) return validators.get(subject);
+  const schemaSubject = schemaSubjectOf(subject);
+  if (schemaSubject) return validators.get(schemaSubject);
   if (isDeadLetterSubject(subject)) return deadLetterValidator;
   return undefined;
+}
+
+/** Validates the reply to a request sent on `subject` (a request subject or its worker-targeted form). */
+export function validateReply(subject: string, value: unknown): ValidationResult<unknown> {
+  const schemaSubject = schemaSubjectOf(subject);
+  const validate = schemaSubject ? replyValidators.get(schemaSubject) : undefined;
+  if (!validate) return { ok: false, error: `subject "${subject}" does not take requests` };
+  if (validate(value)) return { ok: true, value };
+  return { ok: false, error: firstError(validate) };
 }
 
 export function hasSchema(subject: string): boolean {
@@ -113,7 +145,7 @@ function firstError(validate: ValidateFunction): string {
 }
 
 /** Validates a decoded payload against the schema of `subject`. Never throws. */
-export function validatePayload<S extends KnownSubject>(subject: S, value: unknown): ValidationResult<PayloadOf<S>>;
+export function validatePayload<S extends RoutableSubject>(subject: S, value: unknown): ValidationResult<PayloadOf<S>>;
 export function validatePayload(subject: string, value: unknown): ValidationResult<unknown>;
 export function validatePayload(subject: string, value: unknown): ValidationResult<unknown> {
   const validate = validatorFor(subject);
@@ -123,10 +155,10 @@ export function validatePayload(subject: string, value: unknown): ValidationResu
 }
 
 /** Like validatePayload, but throws PayloadValidationError. */
-export function assertPayload<S extends KnownSubject>(subject: S, value: unknown): PayloadOf<S> {
-  const result = validatePayload(subject, value);
+export function assertPayload<S extends RoutableSubject>(subject: S, value: unknown): PayloadOf<S> {
+  const result = validatePayload(subject as string, value);
   if (!result.ok) throw new PayloadValidationError(subject, result.error);
-  return result.value;
+  return result.value as PayloadOf<S>;
 }
 
 export function validateDeadLetter(value: unknown): ValidationResult<DeadLetter> {
