@@ -55,6 +55,10 @@ export interface MessageMeta {
   respond?: (reply: Record<string, unknown>) => void;
 }
 
+/**
+ * Handles a validated payload. Payloads are shared by the subscriptions of one process that
+ * receive the same message: treat them as read-only.
+ */
 export type Handler<T> = (payload: T, meta: MessageMeta) => void | Promise<void>;
 
 export interface SubscribeOptions {
@@ -93,6 +97,7 @@ export class Bus {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly subscriptions = new Set<Subscription>();
   private connected = true;
+  private lastDecoded: { subject: string; data: Uint8Array; payload: { timestamp: string; trace_id?: string } } | undefined;
   private closing = false;
   private readonly logThrottle = new Map<string, { windowStart: number; count: number; suppressed: number }>();
 
@@ -288,27 +293,36 @@ export class Bus {
       this.reject(msg, 'unknown_subject', `no schema for subject "${subject}"`, deadLetter);
       return;
     }
-    let decoded: unknown;
-    try {
-      decoded = JSON.parse(textDecoder.decode(msg.data));
-    } catch (error) {
-      this.reject(msg, 'invalid_payload', `not JSON: ${(error as Error).message}`, deadLetter);
-      return;
+    const cached = this.lastDecoded;
+    let payload: { timestamp: string; trace_id?: string };
+    if (cached && cached.subject === subject && Buffer.compare(cached.data, msg.data) === 0) {
+      // Fan-out inside one process: every subscription gets its own copy of the same bytes.
+      // Decode and validate once, hand the same (read-only by contract) payload to each.
+      payload = cached.payload;
+    } else {
+      let decoded: unknown;
+      try {
+        decoded = JSON.parse(textDecoder.decode(msg.data));
+      } catch (error) {
+        this.reject(msg, 'invalid_payload', `not JSON: ${(error as Error).message}`, deadLetter);
+        return;
+      }
+      const result = validatePayload(subject, decoded);
+      if (!result.ok) {
+        this.reject(msg, 'invalid_payload', result.error, deadLetter, decoded);
+        return;
+      }
+      payload = result.value as { timestamp: string; trace_id?: string };
+      this.lastDecoded = { subject, data: msg.data, payload };
     }
-    const result = validatePayload(subject, decoded);
-    if (!result.ok) {
-      this.reject(msg, 'invalid_payload', result.error, deadLetter, decoded);
-      return;
-    }
-    const payload = result.value as { timestamp: string; trace_id?: string };
     const sentAt = parseTimestampMs(payload.timestamp);
     const age = startedAt - sentAt;
     if (age < -this.maxClockSkewMs) {
-      this.reject(msg, 'invalid_payload', `timestamp: ${payload.timestamp} is in the future`, deadLetter, decoded);
+      this.reject(msg, 'invalid_payload', `timestamp: ${payload.timestamp} is in the future`, deadLetter, payload);
       return;
     }
     if (age > this.ttlMs && !isDeadLetterSubject(subject)) {
-      this.reject(msg, 'stale', `timestamp: ${payload.timestamp} is ${Math.round(age)} ms old, over the ${this.ttlMs} ms TTL`, deadLetter, decoded);
+      this.reject(msg, 'stale', `timestamp: ${payload.timestamp} is ${Math.round(age)} ms old, over the ${this.ttlMs} ms TTL`, deadLetter, payload);
       return;
     }
     this.metrics.recordHopMs(age);

@@ -49,7 +49,9 @@ export class PayloadValidationError extends Error {
 const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
   addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
 
-const ajv = new Ajv({ allErrors: false, strict: false, verbose: true });
+// unicode: false — string lengths in UTF-16 units (String.length), as JavaScript counts them;
+// counting code points costs O(n) per string on every message.
+const ajv = new Ajv({ allErrors: false, strict: false, verbose: true, unicode: false });
 addFormats(ajv);
 ajv.addKeyword({
   keyword: 'maxDepth',

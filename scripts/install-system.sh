@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the system packages ARC needs, when missing: nats-server (NATS), espeak-ng (Piper
+# phonemes, test speech). Debian/Ubuntu; uses sudo when not root.
+set -euo pipefail
+need=()
+command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
+command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
+for extra in "$@"; do
+  dpkg -s "$extra" >/dev/null 2>&1 || need+=("$extra")
+done
+if [ ${#need[@]} -eq 0 ]; then
+  echo "system packages: all present"
+  exit 0
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "installing system packages: ${need[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
