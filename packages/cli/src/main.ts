@@ -4,12 +4,14 @@ import { BusError } from '@arc/bus';
 import { describeCliError, registerBusCommands } from './commands/bus.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerSpeechCommands } from './commands/speech.js';
+import { registerUpCommand } from './commands/up.js';
 
 const program = new Command();
 program.name('arc').description('ARC voice agent pipeline: bus tools, monitor, speech and models').showHelpAfterError();
 registerBusCommands(program);
 registerSpeechCommands(program);
 registerModelCommands(program);
+registerUpCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -36,8 +36,14 @@ export async function collect(url: string, subject: string): Promise<Collector> 
       }
     },
     async close() {
-      sub.unsubscribe();
-      await nc.drain();
+      if (nc.isClosed()) return;
+      try {
+        sub.unsubscribe();
+        await nc.drain();
+      } catch {
+        // the server may already be gone (cleanup order in tests); just let go
+        await nc.close();
+      }
     },
   };
 }

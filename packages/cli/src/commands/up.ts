@@ -1,0 +1,159 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { connectBus } from '@arc/bus';
+import { REPO_ROOT, findBinary, startProcess, waitFor, type ManagedProcess } from '@arc/testkit';
+
+export const STACK_DIR = join(REPO_ROOT, '.arc');
+const PID_FILE = join(STACK_DIR, 'stack.pid');
+
+export const StackDefaults = {
+  natsPort: 4222,
+  livekitPort: 7880,
+  livekitTcpPort: 7881,
+  livekitUdpPort: 7882,
+  livekitApiKey: 'devkey',
+  // livekit-server wants secrets of 32+ characters; this one is for loopback development only.
+  livekitApiSecret: 'arc-local-development-secret-0123456789',
+};
+
+/** pid of a running `arc up`, if any. */
+function runningStack(): number | undefined {
+  if (!existsSync(PID_FILE)) return undefined;
+  const pid = Number(readFileSync(PID_FILE, 'utf8'));
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Worker services present in this checkout (services/<name>/dist/main.js). */
+function workerEntries(): { name: string; main: string }[] {
+  const servicesDir = join(REPO_ROOT, 'services');
+  return readdirSync(servicesDir)
+    .map((name) => ({ name, main: join(servicesDir, name, 'dist', 'main.js') }))
+    .filter((entry) => existsSync(entry.main));
+}
+
+function livekitConfig(): string {
+  const d = StackDefaults;
+  return [
+    `port: ${d.livekitPort}`,
+    'bind_addresses: ["127.0.0.1"]',
+    'rtc:',
+    `  tcp_port: ${d.livekitTcpPort}`,
+    `  udp_port: ${d.livekitUdpPort}`,
+    '  use_external_ip: false',
+    '  node_ip: 127.0.0.1',
+    'keys:',
+    `  ${d.livekitApiKey}: ${d.livekitApiSecret}`,
+    'logging:',
+    '  level: warn',
+    '',
+  ].join('\n');
+}
+
+export function registerUpCommand(program: Command): void {
+  program
+    .command('up')
+    .description('run the whole stack on loopback: nats-server, livekit-server (dev) and every built worker (npm start)')
+    .option('--heartbeat-ms <ms>', 'worker heartbeat interval', (v) => Number.parseInt(v, 10), 5_000)
+    .action(async (options: { heartbeatMs: number }) => {
+      const existing = runningStack();
+      if (existing) {
+        process.stderr.write(`ARC is already running (pid ${existing}); stop it with Ctrl-C in its terminal or \`kill ${existing}\`.\n`);
+        process.exit(1);
+      }
+      mkdirSync(STACK_DIR, { recursive: true });
+      writeFileSync(PID_FILE, String(process.pid));
+      const d = StackDefaults;
+      const children: { name: string; process: ManagedProcess }[] = [];
+      let stopping = false;
+      const stopAll = async (code: number) => {
+        if (stopping) return;
+        stopping = true;
+        process.stdout.write('\nstopping ARC…\n');
+        // Workers first (they drain over NATS), then the servers.
+        for (const child of [...children].reverse()) await child.process.stop(10_000);
+        rmSync(PID_FILE, { force: true });
+        process.exit(code);
+      };
+      process.once('SIGINT', () => void stopAll(0));
+      process.once('SIGTERM', () => void stopAll(0));
+
+      try {
+        const natsUrl = `nats://127.0.0.1:${d.natsPort}`;
+        const nats = startProcess(findBinary('nats-server'), ['-a', '127.0.0.1', '-p', String(d.natsPort)]);
+        children.push({ name: 'nats-server', process: nats });
+        await nats.waitForOutput(/Server is ready/, 10_000);
+
+        const configPath = join(STACK_DIR, 'livekit.yaml');
+        writeFileSync(configPath, livekitConfig());
+        const livekit = startProcess(findBinary('livekit-server'), ['--dev', '--config', configPath]);
+        children.push({ name: 'livekit-server', process: livekit });
+        const livekitHttp = `http://127.0.0.1:${d.livekitPort}`;
+        await waitFor(async () => (await fetch(livekitHttp).catch(() => undefined))?.ok, 20_000, 'livekit-server');
+
+        const bus = await connectBus({ servers: natsUrl, service: 'arc-up', connectTimeoutMs: 5_000 });
+        const seen = new Map<string, string>();
+        bus.subscribe('system.health.heartbeat', (beat) => void seen.set(beat.service, beat.status), { deadLetter: false });
+        await bus.flush();
+
+        const env = {
+          ...process.env,
+          NATS_URL: natsUrl,
+          LIVEKIT_URL: `ws://127.0.0.1:${d.livekitPort}`,
+          LIVEKIT_API_KEY: d.livekitApiKey,
+          LIVEKIT_API_SECRET: d.livekitApiSecret,
+          HEARTBEAT_INTERVAL_MS: String(options.heartbeatMs),
+          LOG_FORMAT: 'json',
+        };
+        const workers = workerEntries();
+        for (const worker of workers) {
+          const child = startProcess(process.execPath, [worker.main], { env });
+          children.push({ name: worker.name, process: child });
+          child.child.stdout?.pipe(process.stdout);
+          child.child.stderr?.pipe(process.stderr);
+        }
+        // A worker counts as up once its heartbeat is on the bus; one that exits is reported.
+        const failed = new Set<string>();
+        await waitFor(
+          () => {
+            for (const { name, process: child } of children.slice(2)) {
+              if (child.child.exitCode !== null && !failed.has(name)) {
+                failed.add(name);
+                process.stderr.write(`\n${name} exited with code ${child.child.exitCode}; see its log above\n`);
+              }
+            }
+            return seen.size + failed.size >= workers.length;
+          },
+          120_000,
+          'worker heartbeats',
+          100,
+        ).catch((error: Error) => process.stderr.write(`${error.message}\n`));
+
+        const lines = [
+          '',
+          'ARC is running on loopback:',
+          `  NATS          ${natsUrl}`,
+          `  LiveKit       ws://127.0.0.1:${d.livekitPort}  (API key ${d.livekitApiKey}, secret ${d.livekitApiSecret})`,
+          `  workers up    ${[...seen.keys()].join(', ') || '(none)'}${failed.size ? `   failed: ${[...failed].join(', ')}` : ''}`,
+          '',
+          'Talk to it from another terminal:',
+          '  npx arc monitor                                   # services, heartbeats, errors',
+          `  npx arc pub agent.brain.request '{"request_id":"r1","session_id":"s1","user_input":"What time is it?"}'`,
+          '  npx arc sub "agent.>"                             # watch the pipeline',
+          '',
+          'Ctrl-C stops everything.',
+        ];
+        process.stdout.write(`${lines.join('\n')}\n`);
+        await bus.close(1_000);
+        await new Promise(() => {}); // until a signal
+      } catch (error) {
+        process.stderr.write(`arc up failed: ${(error as Error).message}\n`);
+        await stopAll(1);
+      }
+    });
+}
