@@ -68,9 +68,22 @@ export class BrainClient {
     return this.observer.messages;
   }
 
-  forRequest(requestId: string) {
-    return this.observer.messages.filter((m) => m.payload?.request_id === requestId);
+  /** messages about one request, in arrival order (indexed incrementally: 300 waiters poll this) */
+  forRequest(requestId: string): { subject: string; payload: any }[] {
+    const all = this.observer.messages;
+    for (; this.indexed < all.length; this.indexed++) {
+      const message = all[this.indexed]!;
+      const id = message.payload?.request_id;
+      if (typeof id !== 'string') continue;
+      let list = this.byRequest.get(id);
+      if (!list) this.byRequest.set(id, (list = []));
+      list.push(message);
+    }
+    return [...(this.byRequest.get(requestId) ?? [])];
   }
+
+  private indexed = 0;
+  private readonly byRequest = new Map<string, { subject: string; payload: any }[]>();
 
   /** Publishes and waits until the response or error for it arrives (or `timeoutMs`). */
   async ask(request: BrainRequest | Record<string, unknown>, timeoutMs = 10_000, raw = false): Promise<TurnOutcome> {
