@@ -108,6 +108,8 @@ export class OpenAIChatModel implements ChatModel {
           calls.set(part.index, call);
         }
       }
+      // the SDK ends an aborted stream quietly instead of throwing
+      if (request.signal.aborted) throw new APIUserAbortError();
     } catch (error) {
       throw classifyOpenAIError(error, request.signal, this.name);
     }

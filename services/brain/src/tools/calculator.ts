@@ -7,8 +7,8 @@ import { ToolError, type Tool } from './types.js';
  *
  *   expression := term (('+' | '-') term)*
  *   term       := power (('*' | '/' | '%') power)*
- *   power      := unary ('^' power)?          right-associative
- *   unary      := ('-' | '+') unary | call
+ *   unary      := ('-' | '+') unary | power     so -3^2 = -(3^2), as in mathematics
+ *   power      := call ('^' unary)?             right-associative: 2^3^2 = 2^9
  *   call       := name '(' expression (',' expression)* ')' | name | number | '(' expression ')'
  */
 
@@ -44,7 +44,7 @@ function tokenize(source: string): Token[] {
       i++;
     } else if (/[0-9.]/.test(ch)) {
       const match = /^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/.exec(source.slice(i));
-      if (!match) throw new CalculatorError(`bad number at position ${i}`);
+      if (!match) throw new CalculatorError(`unexpected character "${ch}" at position ${i}`);
       tokens.push({ kind: 'number', value: Number(match[0]), at: i });
       i += match[0].length;
     } else if (/[a-zA-Z_]/.test(ch)) {
@@ -94,20 +94,20 @@ export function evaluateExpression(source: string): number {
     return value;
   }
   function term(): number {
-    let value = power();
+    let value = unary();
     while (isOp('*') || isOp('/') || isOp('%')) {
       const op = tokens[position++]!.value;
-      const right = power();
+      const right = unary();
       if ((op === '/' || op === '%') && right === 0) throw new CalculatorError('division by zero');
       value = op === '*' ? value * right : op === '/' ? value / right : value % right;
     }
     return value;
   }
   function power(): number {
-    const base = unary();
+    const base = primary();
     if (isOp('^')) {
       position++;
-      return base ** power();
+      return base ** unary();
     }
     return base;
   }
@@ -120,7 +120,7 @@ export function evaluateExpression(source: string): number {
       position++;
       return unary();
     }
-    return primary();
+    return power();
   }
   function primary(): number {
     const token = peek();
@@ -137,7 +137,8 @@ export function evaluateExpression(source: string): number {
     }
     if (token.kind === 'name') {
       position++;
-      const fn = FUNCTIONS[token.value];
+      // own properties only: "constructor" or "__proto__" must not reach Object.prototype
+      const fn = Object.hasOwn(FUNCTIONS, token.value) ? FUNCTIONS[token.value] : undefined;
       if (fn) {
         expectOp('(');
         const args = [expression()];
@@ -151,7 +152,7 @@ export function evaluateExpression(source: string): number {
         }
         return fn.fn(...args);
       }
-      const constant = CONSTANTS[token.value];
+      const constant = Object.hasOwn(CONSTANTS, token.value) ? CONSTANTS[token.value] : undefined;
       if (constant !== undefined) return constant;
       throw new CalculatorError(`unknown name "${token.value}" at position ${token.at}`);
     }

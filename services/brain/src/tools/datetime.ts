@@ -26,7 +26,7 @@ export function createDateTimeTool(now: () => Date = () => new Date()): Tool {
           day: 'numeric',
           hour: '2-digit',
           minute: '2-digit',
-          hour12: false,
+          hourCycle: 'h23', // hour12: false prints midnight as 24:xx
           timeZoneName: 'short',
         }).format(now());
       } catch (error) {
