@@ -4,6 +4,7 @@ import { BusError } from '@arc/bus';
 import { describeCliError, registerBusCommands } from './commands/bus.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerSpeechCommands } from './commands/speech.js';
+import { registerTalkCommand } from './commands/talk.js';
 import { registerUpCommand } from './commands/up.js';
 
 const program = new Command();
@@ -12,6 +13,7 @@ registerBusCommands(program);
 registerSpeechCommands(program);
 registerModelCommands(program);
 registerUpCommand(program);
+registerTalkCommand(program);
 
 try {
   await program.parseAsync(process.argv);
