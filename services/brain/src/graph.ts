@@ -10,7 +10,7 @@
  * one reasoning step. The graph is compiled once per worker; per-request things (abort signal,
  * sentence sink, constraints) travel in `configurable.turn`.
  */
-import { Annotation, END, START, StateGraph, type LangGraphRunnableConfig } from '@langchain/langgraph';
+import { Annotation, END, START, StateGraph, type LangGraphRunnableConfig } from '@langchain/langgraph/web';
 import type { ChatMessage, ChatModel, ToolCall } from './model/types.js';
 import { SentenceSplitter, joinSentences } from './sentences.js';
 import type { ToolRegistry } from './tools/registry.js';
