@@ -10,6 +10,9 @@
  * one reasoning step. The graph is compiled once per worker; per-request things (abort signal,
  * sentence sink, constraints) travel in `configurable.turn`.
  */
+// The `web` entry is the same LangGraph without installing an AsyncLocalStorage: on Node 20 that
+// turns on promise hooks for the whole process, which cost ~1.5 ms per turn (bench:brain). The
+// nodes get their config as an argument, so nothing here needs it.
 import { Annotation, END, START, StateGraph, type LangGraphRunnableConfig } from '@langchain/langgraph/web';
 import type { ChatMessage, ChatModel, ToolCall } from './model/types.js';
 import { SentenceSplitter, joinSentences } from './sentences.js';

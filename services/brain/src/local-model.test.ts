@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { resolveModelFile } from '@arc/models';
-import { startWorker, type RunningWorker } from '@arc/runtime';
+import { ConfigError, startWorker, type RunningWorker } from '@arc/runtime';
 import { silentLogger, startNatsServer, startProcess, type NatsServerHandle } from '@arc/testkit';
 import { LOCAL_MODEL_FILE, LOCAL_MODEL_ID } from './model/index.js';
 import { ModelUnavailableError } from './model/errors.js';
@@ -68,6 +68,17 @@ describe('local model (offline default)', () => {
         assert.match(error.message, /Set OPENAI_BASE_URL/);
         return true;
       },
+    );
+  });
+
+  test('a bad variable is a ConfigError naming it', async () => {
+    await assert.rejects(
+      startWorker(brainWorker, { env: { NATS_URL: nats.url, OPENAI_BASE_URL: 'localhost:8000', LOG_LEVEL: 'silent' }, logger: silentLogger }),
+      (error: unknown) => error instanceof ConfigError && error.variable === 'OPENAI_BASE_URL' && /wrong format/.test(error.message),
+    );
+    await assert.rejects(
+      startWorker(brainWorker, { env: { NATS_URL: nats.url, BRAIN_MAX_RETRIES: 'lots', LOG_LEVEL: 'silent' }, logger: silentLogger }),
+      (error: unknown) => error instanceof ConfigError && error.variable === 'BRAIN_MAX_RETRIES',
     );
   });
 
