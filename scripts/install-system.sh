@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the system packages ARC needs, when missing: nats-server (NATS), espeak-ng (Piper
-# phonemes, test speech). Debian/Ubuntu; uses sudo when not root.
+# phonemes, test speech), chromium (the playground's browser test). Debian/Ubuntu; uses sudo
+# when not root.
 set -euo pipefail
 need=()
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 for extra in "$@"; do
   dpkg -s "$extra" >/dev/null 2>&1 || need+=("$extra")
 done

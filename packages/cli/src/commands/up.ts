@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { connectBus } from '@arc/bus';
 import { REPO_ROOT, findBinary, startProcess, waitFor, type ManagedProcess } from '@arc/testkit';
+import { startPlayground, type Playground } from '../playground/server.js';
 
 export const STACK_DIR = join(REPO_ROOT, '.arc');
 const PID_FILE = join(STACK_DIR, 'stack.pid');
@@ -12,6 +13,7 @@ export const StackDefaults = {
   livekitPort: 7880,
   livekitTcpPort: 7881,
   livekitUdpPort: 7882,
+  playgroundPort: 7890,
   livekitApiKey: 'devkey',
   // livekit-server wants secrets of 32+ characters; this one is for loopback development only.
   livekitApiSecret: 'arc-local-development-secret-0123456789',
@@ -70,11 +72,13 @@ export function registerUpCommand(program: Command): void {
       writeFileSync(PID_FILE, String(process.pid));
       const d = StackDefaults;
       const children: { name: string; process: ManagedProcess }[] = [];
+      let playground: Playground | undefined;
       let stopping = false;
       const stopAll = async (code: number) => {
         if (stopping) return;
         stopping = true;
         process.stdout.write('\nstopping ARC…\n');
+        await playground?.close().catch(() => {});
         // Workers first (they drain over NATS), then the servers.
         for (const child of [...children].reverse()) await child.process.stop(10_000);
         rmSync(PID_FILE, { force: true });
@@ -134,6 +138,13 @@ export function registerUpCommand(program: Command): void {
           100,
         ).catch((error: Error) => process.stderr.write(`${error.message}\n`));
 
+        playground = await startPlayground({
+          port: d.playgroundPort,
+          natsUrl,
+          livekitUrl: env.LIVEKIT_URL,
+          apiKey: d.livekitApiKey,
+          apiSecret: d.livekitApiSecret,
+        });
         const lines = [
           '',
           'ARC is running on loopback:',
@@ -141,7 +152,10 @@ export function registerUpCommand(program: Command): void {
           `  LiveKit       ws://127.0.0.1:${d.livekitPort}  (API key ${d.livekitApiKey}, secret ${d.livekitApiSecret})`,
           `  workers up    ${[...seen.keys()].join(', ') || '(none)'}${failed.size ? `   failed: ${[...failed].join(', ')}` : ''}`,
           '',
+          `Playground (browser microphone): ${playground.url}`,
+          '',
           'Talk to it from another terminal:',
+          '  npx arc talk --room demo --say "what time is it"   # a real participant asks, hears, transcribes',
           '  npx arc monitor                                   # services, heartbeats, errors',
           `  npx arc pub agent.brain.request '{"request_id":"r1","session_id":"s1","user_input":"What time is it?"}'`,
           '  npx arc sub "agent.>"                             # watch the pipeline',
