@@ -5,9 +5,10 @@
  * group can answer any turn.
  */
 import type { Bus, BusSubscription } from '@arc/bus';
-import { Subjects, type BrainErrorType, type BrainRequest, type DeadLetter } from '@arc/contracts';
+import { MAX_TEXT_CHARS, Subjects, type BrainErrorType, type BrainRequest, type DeadLetter } from '@arc/contracts';
 import type { Logger } from '@arc/runtime';
 import { BrainGraph, type TurnResult } from './graph.js';
+import { joinSentences } from './sentences.js';
 import { ModelCallError } from './model/errors.js';
 import type { ChatModel } from './model/types.js';
 import type { ToolRegistry } from './tools/registry.js';
@@ -23,6 +24,8 @@ export interface BrainServiceOptions {
   readonly defaultMaxTokens: number;
   readonly maxToolRounds: number;
   readonly queueGroup: string;
+  /** publishes system.service.error (the runtime's reportError); internal errors go there too */
+  readonly reportError?: (errorType: string, message: string, severity?: 'warning' | 'error' | 'critical', extra?: { trace_id?: string; subject?: string }) => void;
 }
 
 /** Why a turn ended without an answer. */
@@ -103,6 +106,10 @@ export class BrainService {
     timedOut.catch(() => {}); // only observed through the race below
     let retries = 0;
     let sequence = 0;
+    // what was published as partials; the response repeats exactly this
+    const spoken: string[] = [];
+    let spokenChars = 0;
+    let truncated = false;
 
     try {
       if (request.user_input.trim() === '') throw new TurnFailure('invalid_request', 'user_input is blank');
@@ -119,15 +126,30 @@ export class BrainService {
           ...(request.constraints?.temperature !== undefined ? { temperature: request.constraints.temperature } : {}),
           onSentence: (text) => {
             // a turn past its deadline has already been answered with the fallback
-            if (controller.signal.aborted) return;
-            bus.publish(Subjects.brainPartial, {
-              request_id: request.request_id,
-              trace_id: request.trace_id,
-              session_id: request.session_id,
-              ...(request.turn_index !== undefined ? { turn_index: request.turn_index } : {}),
-              sequence: sequence++,
-              text,
-            });
+            if (controller.signal.aborted || truncated) return;
+            // the bus refuses texts over MAX_TEXT_CHARS: a runaway answer ends at the last sentence that fits
+            if (spokenChars + text.length + (spoken.length > 0 ? 1 : 0) > MAX_TEXT_CHARS) {
+              truncated = true;
+              log.warn({ max_chars: MAX_TEXT_CHARS }, 'answer too long for the bus: truncated at a sentence boundary');
+              return;
+            }
+            try {
+              bus.publish(Subjects.brainPartial, {
+                request_id: request.request_id,
+                trace_id: request.trace_id,
+                session_id: request.session_id,
+                ...(request.turn_index !== undefined ? { turn_index: request.turn_index } : {}),
+                sequence,
+                text,
+              });
+              sequence++;
+              spoken.push(text);
+              spokenChars += text.length + (spoken.length > 1 ? 1 : 0);
+            } catch (error) {
+              // thrown into the model's stream loop it would be mistaken for a model failure;
+              // the final response still carries the whole text
+              log.error({ err: error, sequence }, 'could not publish agent.brain.partial');
+            }
           },
           onRetry: (error, retry) => {
             retries = retry;
@@ -137,13 +159,17 @@ export class BrainService {
       );
       turn.catch(() => {}); // a turn abandoned at the deadline may still reject later
       const result: TurnResult = await Promise.race([turn, timedOut]);
-      this.publishResponse(request, result, receivedAt);
+      this.publishResponse(request, { ...result, text: joinSentences(spoken) }, receivedAt);
       this.counts.answered++;
     } catch (error) {
       const failure = this.toFailure(error, controller.signal, timeoutMs);
       const retryCount = error instanceof ModelCallError ? Math.max(error.retries, retries) : retries;
       this.counts.failed++;
-      log[failure.errorType === 'internal_error' ? 'error' : 'warn']({ error_type: failure.errorType, retry_count: retryCount, err: failure.cause ?? failure }, failure.message);
+      if (failure.errorType === 'internal_error' && this.options.reportError) {
+        this.options.reportError('brain_internal_error', failure.message, 'error', { trace_id: request.trace_id, subject: Subjects.brainRequest });
+      } else {
+        log.warn({ error_type: failure.errorType, retry_count: retryCount, err: failure.cause ?? failure }, failure.message);
+      }
       this.publishError(request, failure, retryCount);
     } finally {
       clearTimeout(timer);

@@ -43,6 +43,7 @@ const replies: Record<string, ScriptedReply | ScriptedReply[]> = {
   'Always malformed.': { type: 'malformed' },
   'Reset once.': [{ type: 'reset' }, { type: 'text', text: 'Reconnected.' }],
   'Bad request.': { type: 'status', status: 400, message: 'context length exceeded' },
+  'Talk forever.': { type: 'text', text: 'This sentence has exactly forty-four chars. '.repeat(600) },
   'Loop tools forever.': { type: 'tool_calls', calls: [{ name: 'current_datetime', arguments: {} }] },
 };
 
@@ -188,6 +189,15 @@ describe('brain worker', () => {
     const calls = llm.requests.filter((r) => r.lastUserMessage === 'Loop tools forever.');
     assert.equal(calls.length, 3);
     assert.equal(calls[2]!.body.tools, undefined, 'the last call offers no tools');
+  });
+
+  test('an answer longer than the bus allows ends at the last sentence that fits', async () => {
+    const { response, partials } = await client.ask(brainRequest('Talk forever.'));
+    assert.ok(response);
+    assert.ok(response.agent_response.length <= 20_000, `${response.agent_response.length} chars`);
+    assert.ok(response.agent_response.length > 19_900, `${response.agent_response.length} chars`);
+    assert.ok(response.agent_response.endsWith('forty-four chars.'));
+    assert.equal(partials.map((p) => p.text).join(' '), response.agent_response);
   });
 
   test('a slow first token within the deadline still answers', async () => {
