@@ -34,13 +34,19 @@ describe('local model (offline default)', () => {
     await nats?.stop();
   });
 
-  test('answers a simple question with English text within 10 s', { skip }, async () => {
-    const worker = (await startWorker(brainWorker, {
-      env: { NATS_URL: nats.url, LOG_LEVEL: 'silent' },
-      logger: silentLogger,
-    })) as RunningWorker<unknown>;
-    const client = await BrainClient.connect(nats.url);
-    try {
+  describe('with the weights', { skip }, () => {
+    let worker: RunningWorker<unknown>;
+    let client: BrainClient;
+    before(async () => {
+      worker = (await startWorker(brainWorker, { env: { NATS_URL: nats.url, LOG_LEVEL: 'silent' }, logger: silentLogger })) as RunningWorker<unknown>;
+      client = await BrainClient.connect(nats.url);
+    });
+    after(async () => {
+      await client?.close();
+      await worker?.shutdown('test over');
+    });
+
+    test('answers a simple question with English text within 10 s', async () => {
       const request = brainRequest('What is the capital of France?', { constraints: { max_tokens: 48, temperature: 0, timeout_ms: 10_000 } });
       const { response, error, partials, elapsedMs } = await client.ask(request, 15_000);
       assert.equal(error, undefined, JSON.stringify(error));
@@ -53,10 +59,24 @@ describe('local model (offline default)', () => {
       assert.deepEqual(response.metadata.tools_called, [], 'tools are off for the small local model');
       assert.ok(response.metadata.tokens_used > 0);
       assert.equal(partials.map((p) => p.text).join(' '), text);
-    } finally {
-      await client.close();
-      await worker.shutdown('test over');
-    }
+    });
+
+    test('the deadline stops local generation: timeout error with the fallback', async () => {
+      // 400 tokens take seconds on this CPU; 300 ms cannot be enough
+      const request = brainRequest('Tell me a long story about a dragon.', { constraints: { max_tokens: 400, timeout_ms: 300 } });
+      const { error, elapsedMs } = await client.ask(request, 10_000);
+      assert.equal(error?.error_type, 'timeout');
+      assert.ok(elapsedMs <= 400, `timeout_ms + 100 ms bound: ${elapsedMs.toFixed(0)} ms`);
+      // the model is free again: the next question is answered
+      const next = await client.ask(brainRequest('Say hello.', { constraints: { max_tokens: 16, timeout_ms: 10_000 } }), 15_000);
+      assert.ok(next.response, JSON.stringify(next.error));
+    });
+
+    test('concurrent requests queue for the one local sequence and are all answered', async () => {
+      const requests = ['Name a color.', 'Name an animal.', 'Name a fruit.'].map((q) => brainRequest(q, { constraints: { max_tokens: 16, timeout_ms: 15_000 } }));
+      const outcomes = await Promise.all(requests.map((r) => client.ask(r, 20_000)));
+      for (const outcome of outcomes) assert.ok(outcome.response?.agent_response.length > 0, JSON.stringify(outcome.error));
+    });
   });
 
   test('an unloadable local model: start fails naming what to configure', async () => {

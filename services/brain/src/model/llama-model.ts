@@ -8,7 +8,7 @@
  * parallel sequences would only split the same cores); further requests wait their turn and
  * still honour their own deadline. Tool calling is off: the model is too small to use it.
  */
-import type { Llama, LlamaChatSession as LlamaChatSessionType, LlamaContext, LlamaContextSequence, LlamaModel, ChatHistoryItem } from 'node-llama-cpp';
+import type { ChatHistoryItem, ChatWrapper, Llama, LlamaChatSession as LlamaChatSessionType, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
 import { ModelCallError, ModelUnavailableError } from './errors.js';
 import type { ChatMessage, ChatModel, ChatRequest, ChatResult } from './types.js';
 
@@ -33,6 +33,7 @@ export class LlamaChatModel implements ChatModel {
     private readonly context: LlamaContext,
     private readonly sequence: LlamaContextSequence,
     private readonly SessionClass: typeof LlamaChatSessionType,
+    private readonly chatWrapper: ChatWrapper,
   ) {
     this.name = name;
   }
@@ -60,7 +61,13 @@ export class LlamaChatModel implements ChatModel {
       const model = await llama.loadModel({ modelPath: options.modelPath });
       const threads = options.threads ?? llama.cpuMathCores;
       const context = await model.createContext({ contextSize: options.contextSize ?? 2048, sequences: 1, threads });
-      return new LlamaChatModel(options.name, llama, model, context, context.getSequence(), binding.LlamaChatSession);
+      const sequence = context.getSequence();
+      // Resolving the chat template (jinja) blocks the event loop ~0.5 s: do it once here and
+      // hand the result to every per-request session, or each turn would stall timers and NATS.
+      const probe = new binding.LlamaChatSession({ contextSequence: sequence, autoDisposeSequence: false });
+      const chatWrapper = probe.chatWrapper;
+      probe.dispose({ disposeSequence: false });
+      return new LlamaChatModel(options.name, llama, model, context, sequence, binding.LlamaChatSession, chatWrapper);
     } catch (error) {
       await llama.dispose().catch(() => {});
       throw new ModelUnavailableError(`could not load the GGUF model ${options.modelPath}: ${(error as Error).message}`, { cause: error });
@@ -83,7 +90,7 @@ export class LlamaChatModel implements ChatModel {
   private async generate(request: ChatRequest): Promise<ChatResult> {
     if (request.signal.aborted) throw timeoutError(this.name);
     const { history, prompt } = toLlamaHistory(request.messages);
-    const session = new this.SessionClass({ contextSequence: this.sequence, autoDisposeSequence: false });
+    const session = new this.SessionClass({ contextSequence: this.sequence, autoDisposeSequence: false, chatWrapper: this.chatWrapper });
     const meterBefore = this.sequence.tokenMeter.getState();
     const started = performance.now();
     let timeToFirstTokenMs: number | undefined;
