@@ -32,57 +32,60 @@ const llm = await startScriptedOpenAIServer({
 const worker = startProcess(process.execPath, [fileURLToPath(new URL('../main.js', import.meta.url))], {
   env: { PATH: process.env['PATH'], NATS_URL: nats.url, OPENAI_BASE_URL: llm.url, BRAIN_MODEL: 'scripted-gpt', LOG_LEVEL: 'info' },
 });
-await worker.waitForOutput(/brain ready/, 30_000);
-
-// the client's own validation (a few µs per message) is counted against the worker: conservative
-const bus = await connectBus({ servers: nats.url, service: 'arc-bench-voice', logger: silentLogger });
-const firstPartial = new Map<string, (at: number) => void>();
-bus.subscribe(
-  'agent.brain.partial',
-  (partial) => {
-    if (partial.sequence === 0) firstPartial.get(partial.request_id)?.(performance.now());
-  },
-  { deadLetter: false },
-);
-const finished = new Map<string, () => void>();
-bus.subscribe('agent.brain.response', (response) => finished.get(response.request_id)?.(), { deadLetter: false });
-bus.subscribe('agent.brain.error', (error) => finished.get(error.request_id)?.(), { deadLetter: false });
-await bus.flush();
-
 const overhead: number[] = [];
 const endToEnd: number[] = [];
 const modelTtft: number[] = [];
-for (let i = 0; i < WARMUP + REQUESTS; i++) {
-  const requestId = `bench-${i}`;
-  const partial = new Promise<number>((resolve) => firstPartial.set(requestId, resolve));
-  const done = new Promise<void>((resolve) => finished.set(requestId, resolve));
-  const before = llm.requests.length;
-  const request = {
-    request_id: requestId,
-    trace_id: newTraceId(),
-    session_id: 'bench-session',
-    user_input: `Benchmark question ${i}?`,
-    constraints: { max_tokens: 150, temperature: 0.7, timeout_ms: 5_000 },
-  };
-  const sentAt = performance.now();
-  bus.publish('agent.brain.request', request);
-  const partialAt = await partial;
-  await done; // one at a time: the next request must not queue behind this one
-  const call = llm.requests[before]!;
-  const ttft = call.firstTokenAt! - call.receivedAt;
-  if (i >= WARMUP) {
-    endToEnd.push(partialAt - sentAt);
-    modelTtft.push(ttft);
-    overhead.push(partialAt - sentAt - ttft);
-  }
-  firstPartial.delete(requestId);
-  finished.delete(requestId);
-}
+// servers and the worker are stopped even when a run fails, so nothing is left running
+try {
+  await worker.waitForOutput(/brain ready/, 30_000);
 
-await bus.close();
-await worker.stop(5_000);
-await llm.close();
-await nats.stop();
+  // the client's own validation (a few µs per message) is counted against the worker: conservative
+  const bus = await connectBus({ servers: nats.url, service: 'arc-bench-voice', logger: silentLogger });
+  const firstPartial = new Map<string, (at: number) => void>();
+  bus.subscribe(
+    'agent.brain.partial',
+    (partial) => {
+      if (partial.sequence === 0) firstPartial.get(partial.request_id)?.(performance.now());
+    },
+    { deadLetter: false },
+  );
+  const finished = new Map<string, () => void>();
+  bus.subscribe('agent.brain.response', (response) => finished.get(response.request_id)?.(), { deadLetter: false });
+  bus.subscribe('agent.brain.error', (error) => finished.get(error.request_id)?.(), { deadLetter: false });
+  await bus.flush();
+
+  for (let i = 0; i < WARMUP + REQUESTS; i++) {
+    const requestId = `bench-${i}`;
+    const partial = new Promise<number>((resolve) => firstPartial.set(requestId, resolve));
+    const done = new Promise<void>((resolve) => finished.set(requestId, resolve));
+    const before = llm.requests.length;
+    const request = {
+      request_id: requestId,
+      trace_id: newTraceId(),
+      session_id: 'bench-session',
+      user_input: `Benchmark question ${i}?`,
+      constraints: { max_tokens: 150, temperature: 0.7, timeout_ms: 5_000 },
+    };
+    const sentAt = performance.now();
+    bus.publish('agent.brain.request', request);
+    const partialAt = await partial;
+    await done; // one at a time: the next request must not queue behind this one
+    const call = llm.requests[before]!;
+    const ttft = call.firstTokenAt! - call.receivedAt;
+    if (i >= WARMUP) {
+      endToEnd.push(partialAt - sentAt);
+      modelTtft.push(ttft);
+      overhead.push(partialAt - sentAt - ttft);
+    }
+    firstPartial.delete(requestId);
+    finished.delete(requestId);
+  }
+  await bus.close();
+} finally {
+  await worker.stop(5_000);
+  await llm.close();
+  await nats.stop();
+}
 
 const stats = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
