@@ -41,7 +41,7 @@ export interface ScriptedRequest {
   readonly lastUserMessage: string;
   /** performance.now() when the request body was read */
   readonly receivedAt: number;
-  /** performance.now() when the first content/tool chunk was written; undefined if none */
+  /** performance.now() right after the first content/tool chunk was handed to the socket; undefined if none */
   firstTokenAt: number | undefined;
   /** the reply the script chose */
   reply: ScriptedReply | undefined;
@@ -190,8 +190,8 @@ export async function startScriptedOpenAIServer(options: ScriptedOpenAIServerOpt
           if (closed()) return;
           if (i > 0 && reply.chunkDelayMs) await delay(reply.chunkDelayMs);
           if (closed()) return;
-          request.firstTokenAt ??= performance.now();
           res.write(chunk({ content: piece }));
+          request.firstTokenAt ??= performance.now();
         }
         finish(res, chunk({}, 'stop'), request, pieces.length, id, model, created);
         return;
