@@ -69,7 +69,9 @@ test(`${WORKERS} worker processes share ${REQUESTS} requests: none lost, none an
   assert.equal(llm.requests.length, REQUESTS, 'one model call per request');
 
   // the last heartbeat of each process ("stopping") tells how many requests it handled
-  await Promise.all(workers.map((w) => w.stop(10_000)));
+  // SIGTERM ourselves: testkit's stop(grace) keeps its grace timer alive after the exit
+  for (const worker of workers) worker.child.kill('SIGTERM');
+  await Promise.all(workers.map((w) => w.exited));
   await heartbeats.waitForCount(WORKERS, 5_000); // the collector started after the "healthy" beats
   const handled = new Map<string, number>();
   for (const { payload } of heartbeats.messages) {
