@@ -82,7 +82,12 @@ export function startProcess(command: string, args: string[], options: SpawnOpti
     async stop(graceMs = 5_000) {
       if (exitedFlag || child.exitCode !== null) return child.exitCode;
       child.kill('SIGTERM');
-      const result = await Promise.race([exited, sleep(graceMs).then(() => 'timeout' as const)]);
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), graceMs);
+      });
+      // Clear the grace timer as soon as the child exits: a pending timer keeps a test file alive.
+      const result = await Promise.race([exited, grace]).finally(() => clearTimeout(timer));
       if (result === 'timeout') {
         child.kill('SIGKILL');
         return exited;
