@@ -190,7 +190,8 @@ export class BrainService {
         tokens_used: result.tokensUsed,
         reasoning_steps: result.reasoningSteps,
         tools_called: [...result.toolsCalled],
-        // no calibrated confidence comes from a chat completion, so none is claimed
+        // only when the model reported token log-probabilities (BRAIN_LOGPROBS); never invented
+        ...(result.confidence !== undefined ? { confidence_score: Math.round(result.confidence * 1000) / 1000 } : {}),
       },
       performance: {
         llm_latency_ms: round(result.llmLatencyMs),

@@ -17,6 +17,10 @@ export const BrainConfig = Type.Object({
     Type.String({ minLength: 1, maxLength: 256, description: 'model name sent to the endpoint; default gpt-4o-mini, or smollm2-135m-instruct when local' }),
   ),
   BRAIN_TOOLS: Type.Boolean({ default: true, description: 'offer tools to the model (turn off for endpoints that reject the tools field)' }),
+  BRAIN_LOGPROBS: Type.Boolean({
+    default: false,
+    description: 'ask the endpoint for token log-probabilities and report confidence_score (exp of their mean); some endpoints reject it',
+  }),
   BRAIN_MAX_TOOL_ROUNDS: Type.Integer({ minimum: 0, maximum: 10, default: 3, description: 'tool rounds per turn before the model must answer' }),
   BRAIN_SYSTEM_PROMPT: Type.String({ minLength: 1, default: DEFAULT_SYSTEM_PROMPT, description: 'system prompt of every turn' }),
   BRAIN_FALLBACK_RESPONSE: Type.String({ minLength: 1, maxLength: 2000, default: DEFAULT_FALLBACK_RESPONSE, description: 'fallback_response of agent.brain.error' }),

@@ -57,6 +57,11 @@ export interface TurnResult {
   readonly retries: number;
   readonly llmLatencyMs: number;
   readonly timeToFirstTokenMs: number | undefined;
+  /**
+   * geometric-mean token probability of the answer text (exp of the mean log-probability) when
+   * the model reported log-probabilities; a rough "how sure was it", in [0, 1]
+   */
+  readonly confidence: number | undefined;
 }
 
 export interface BrainGraphOptions {
@@ -83,6 +88,7 @@ const TurnState = Annotation.Root({
   llmLatencyMs: Annotation<number>({ reducer: sum, default: () => 0 }),
   timeToFirstTokenMs: Annotation<number | undefined>({ reducer: (a, b) => a ?? b, default: () => undefined }),
   modelName: Annotation<string>({ reducer: (_a, b) => b, default: () => '' }),
+  answerLogprobs: Annotation<readonly number[] | undefined>({ reducer: (_a, b) => b, default: () => undefined }),
 });
 type State = typeof TurnState.State;
 type Update = typeof TurnState.Update;
@@ -160,6 +166,8 @@ export class BrainGraph {
         llmLatencyMs: performance.now() - started,
         timeToFirstTokenMs: result.timeToFirstTokenMs,
         modelName: result.model,
+        // the last model call writes the answer; earlier ones chose tools
+        answerLogprobs: result.tokenLogprobs,
       };
     };
 
@@ -223,6 +231,13 @@ export class BrainGraph {
       retries: final.retries,
       llmLatencyMs: final.llmLatencyMs,
       timeToFirstTokenMs: final.timeToFirstTokenMs,
+      confidence: confidenceFrom(final.answerLogprobs),
     };
   }
+}
+
+export function confidenceFrom(logprobs: readonly number[] | undefined): number | undefined {
+  if (!logprobs || logprobs.length === 0) return undefined;
+  const mean = logprobs.reduce((a, b) => a + b, 0) / logprobs.length;
+  return Math.min(1, Math.max(0, Math.exp(mean)));
 }

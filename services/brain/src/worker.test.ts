@@ -323,3 +323,25 @@ describe('brain worker', () => {
     assert.equal(client.forRequest('garbage').length, 0, 'nothing to route an answer to');
   });
 });
+
+describe('brain worker with BRAIN_LOGPROBS', () => {
+  test('reports confidence_score from the answer tokens’ log-probabilities', async () => {
+    const nats = await startNatsServer();
+    const llm = await startScriptedOpenAIServer({ fallback: { type: 'text', text: 'Quite sure. Really.', logprob: -0.05 } });
+    const worker = await startWorker(brainWorker, {
+      env: { NATS_URL: nats.url, OPENAI_BASE_URL: llm.url, BRAIN_LOGPROBS: 'true', LOG_LEVEL: 'silent' },
+      logger: silentLogger,
+    });
+    const client = await BrainClient.connect(nats.url);
+    try {
+      const { response } = await client.ask(brainRequest('How sure are you?'));
+      assert.equal(response.metadata.confidence_score, Math.round(Math.exp(-0.05) * 1000) / 1000);
+      assert.equal(llm.requests[0]!.body['logprobs'], true);
+    } finally {
+      await client.close();
+      await worker.shutdown('test over');
+      await llm.close();
+      await nats.stop();
+    }
+  });
+});

@@ -24,6 +24,7 @@ export async function createChatModel(config: BrainConfig): Promise<ChatModel> {
       model: config.BRAIN_MODEL ?? DEFAULT_REMOTE_MODEL,
       retry: { maxRetries: config.BRAIN_MAX_RETRIES, baseDelayMs: config.BRAIN_RETRY_BASE_MS, maxDelayMs: config.BRAIN_RETRY_MAX_MS },
       supportsTools: config.BRAIN_TOOLS,
+      logprobs: config.BRAIN_LOGPROBS,
     });
   }
   let modelPath = config.BRAIN_LOCAL_MODEL_PATH;

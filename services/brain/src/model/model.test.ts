@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startScriptedOpenAIServer } from '../testing/scripted-openai-server.js';
+import { confidenceFrom } from '../graph.js';
 import { ModelCallError } from './errors.js';
 import { toLlamaHistory } from './llama-model.js';
 import { OpenAIChatModel } from './openai-model.js';
@@ -62,6 +63,22 @@ test('openai model: streams text, reports usage and model, offers tools', async 
     assert.equal(body.max_tokens, 7);
     assert.equal(body.temperature, 0);
     assert.deepEqual(body.tools, [{ type: 'function', function: { name: 't', description: 'd', parameters: { type: 'object' } } }]);
+  } finally {
+    await server.close();
+  }
+});
+
+test('openai model: log-probabilities only when asked for; confidence is exp(mean)', async () => {
+  const server = await startScriptedOpenAIServer({ fallback: { type: 'text', text: ['Sure. ', 'Yes.'], logprob: -0.2 } });
+  try {
+    const plain = await new OpenAIChatModel({ baseURL: server.url, model: 'm', retry: noRetry }).complete(request());
+    assert.equal(plain.tokenLogprobs, undefined);
+    assert.equal(server.requests[0]!.body['logprobs'], undefined);
+    const asked = await new OpenAIChatModel({ baseURL: server.url, model: 'm', retry: noRetry, logprobs: true }).complete(request());
+    assert.equal(server.requests[1]!.body['logprobs'], true);
+    assert.deepEqual(asked.tokenLogprobs, [-0.2, -0.2]);
+    assert.ok(Math.abs(confidenceFrom(asked.tokenLogprobs)! - Math.exp(-0.2)) < 1e-12);
+    assert.equal(confidenceFrom([]), undefined);
   } finally {
     await server.close();
   }

@@ -17,6 +17,8 @@ export interface OpenAIChatModelOptions {
   readonly retry: RetryPolicy;
   /** some local servers reject the `tools` field; turn tools off for them */
   readonly supportsTools?: boolean;
+  /** ask for token log-probabilities (for confidence_score); not every endpoint accepts it */
+  readonly logprobs?: boolean;
 }
 
 /**
@@ -28,8 +30,10 @@ export class OpenAIChatModel implements ChatModel {
   readonly supportsTools: boolean;
   private readonly client: OpenAI;
   private readonly retry: RetryPolicy;
+  private readonly logprobs: boolean;
 
   constructor(options: OpenAIChatModelOptions) {
+    this.logprobs = options.logprobs ?? false;
     this.name = options.model;
     this.supportsTools = options.supportsTools ?? true;
     this.retry = options.retry;
@@ -72,6 +76,7 @@ export class OpenAIChatModel implements ChatModel {
     let text = '';
     let usage: TokenUsage | undefined;
     let model = this.name;
+    const tokenLogprobs: number[] = [];
     // tool call fragments arrive keyed by index: id and name first, arguments in pieces
     const calls = new Map<number, { id: string; name: string; arguments: string }>();
     const useTools = this.supportsTools && request.tools !== undefined && request.tools.length > 0;
@@ -83,6 +88,7 @@ export class OpenAIChatModel implements ChatModel {
           ...(useTools ? { tools: request.tools!.map(toOpenAITool) } : {}),
           ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
           ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+          ...(this.logprobs ? { logprobs: true } : {}),
           stream: true,
           stream_options: { include_usage: true },
         },
@@ -91,7 +97,11 @@ export class OpenAIChatModel implements ChatModel {
       for await (const chunk of stream as AsyncIterable<ChatCompletionChunk>) {
         if (chunk.model) model = chunk.model;
         if (chunk.usage) usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
-        const delta = chunk.choices?.[0]?.delta;
+        const choice = chunk.choices?.[0];
+        for (const token of choice?.logprobs?.content ?? []) {
+          if (Number.isFinite(token.logprob)) tokenLogprobs.push(token.logprob);
+        }
+        const delta = choice?.delta;
         if (!delta) continue;
         if (typeof delta.content === 'string' && delta.content.length > 0) {
           timeToFirstTokenMs ??= performance.now() - started;
@@ -116,7 +126,7 @@ export class OpenAIChatModel implements ChatModel {
     const toolCalls: ToolCall[] = [...calls.entries()]
       .sort(([a], [b]) => a - b)
       .map(([index, call]) => ({ id: call.id || `call_${index}`, name: call.name, arguments: call.arguments }));
-    return { text, toolCalls, usage, model, timeToFirstTokenMs };
+    return { text, toolCalls, usage, model, timeToFirstTokenMs, ...(tokenLogprobs.length > 0 ? { tokenLogprobs } : {}) };
   }
 }
 

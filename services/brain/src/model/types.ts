@@ -63,6 +63,8 @@ export interface ChatResult {
   readonly timeToFirstTokenMs: number | undefined;
   /** how many times the call was retried before this result */
   readonly retries: number;
+  /** log-probabilities of the answer tokens, when the model was asked for them and gave them */
+  readonly tokenLogprobs?: readonly number[];
 }
 
 export interface ChatModel {

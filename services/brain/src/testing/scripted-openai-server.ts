@@ -17,6 +17,8 @@ export type ScriptedReply =
       readonly firstTokenDelayMs?: number;
       readonly chunkDelayMs?: number;
       readonly model?: string;
+      /** log-probability reported for every chunk when the request asks for `logprobs` (default -0.1) */
+      readonly logprob?: number;
     }
   | {
       readonly type: 'tool_calls';
@@ -146,8 +148,9 @@ export async function startScriptedOpenAIServer(options: ScriptedOpenAIServerOpt
     const id = `chatcmpl-scripted-${request.index}`;
     const model = (reply.type === 'text' ? reply.model : undefined) ?? request.body.model ?? 'scripted-model';
     const created = Math.floor(Date.now() / 1000);
-    const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
-      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    const chunk = (delta: Record<string, unknown>, finish: string | null = null, logprobs?: unknown) =>
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish, ...(logprobs ? { logprobs } : {}) }] })}\n\n`;
+    const wantsLogprobs = request.body['logprobs'] === true;
     // (req.destroyed is no signal: a fully read request body is auto-destroyed)
     let clientGone = false;
     res.on('close', () => {
@@ -190,7 +193,8 @@ export async function startScriptedOpenAIServer(options: ScriptedOpenAIServerOpt
           if (closed()) return;
           if (i > 0 && reply.chunkDelayMs) await delay(reply.chunkDelayMs);
           if (closed()) return;
-          res.write(chunk({ content: piece }));
+          const logprobs = wantsLogprobs ? { content: [{ token: piece, logprob: reply.logprob ?? -0.1, bytes: null, top_logprobs: [] }], refusal: null } : undefined;
+          res.write(chunk({ content: piece }, null, logprobs));
           request.firstTokenAt ??= performance.now();
         }
         finish(res, chunk({}, 'stop'), request, pieces.length, id, model, created);
