@@ -1,14 +1,21 @@
 /**
- * The reasoning graph (LangGraph StateGraph):
+ * The reasoning graph (LangGraph StateGraph) of one turn:
  *
- *   START → context → model ─┬─ tool calls, rounds left ─→ tools → model (loop)
- *                            └─ answer text ─────────────→ answer → END
+ *   context ─→ START → model ─┬─ tool calls, rounds left ─→ tools → model (loop)
+ *                             └─ answer text ─────────────→ answer → END
  *
- * `context` turns the request into chat messages, `model` streams one model call (its text
- * goes sentence by sentence to the caller while it streams), `tools` runs the requested tools
- * (failures become tool messages), `answer` flushes the last sentence. Every node execution is
- * one reasoning step. The graph is compiled once per worker; per-request things (abort signal,
- * sentence sink, constraints) travel in `configurable.turn`.
+ * `context` turns the request into chat messages (system prompt, profile, previous turns, user
+ * input); `model` streams one model call, its text going out sentence by sentence while it
+ * streams; `tools` runs the requested tools (failures become tool messages); `answer` flushes the
+ * last sentence. `reasoning_steps` counts these steps: 3 for a plain answer, 5 with one tool round.
+ *
+ * Why context is not a graph node: every LangGraph superstep costs about 2 ms of CPU on these
+ * machines (run trees, ids, channel bookkeeping), and a step before the model call delays the
+ * first spoken sentence by that much — 40 % of the brain's 5 ms budget (bench:brain). Context is
+ * pure data preparation with no branching, so it runs just before the graph, as its input.
+ *
+ * The graph is compiled once per worker; per-request things (abort signal, sentence sink,
+ * constraints) travel in `configurable.turn`.
  */
 // The `web` entry is the same LangGraph without installing an AsyncLocalStorage: on Node 20 that
 // turns on promise hooks for the whole process, which cost ~1.5 ms per turn (bench:brain). The
@@ -131,9 +138,7 @@ export class BrainGraph {
 
   constructor(options: BrainGraphOptions) {
     this.options = options;
-    const { model, tools, systemPrompt, maxToolRounds } = options;
-
-    const contextNode = (state: State): Update => ({ messages: buildMessages(systemPrompt, state.input), steps: 1 });
+    const { model, tools, maxToolRounds } = options;
 
     const modelNode = async (state: State, config: LangGraphRunnableConfig): Promise<Update> => {
       const { runtime, splitter, sentences } = scopeOf(config);
@@ -194,12 +199,10 @@ export class BrainGraph {
     };
 
     this.compiled = new StateGraph(TurnState)
-      .addNode('context', contextNode)
       .addNode('model', modelNode)
       .addNode('tools', toolsNode)
       .addNode('answer', answerNode)
-      .addEdge(START, 'context')
-      .addEdge('context', 'model')
+      .addEdge(START, 'model')
       .addConditionalEdges('model', (state: State) => (state.pendingToolCalls.length > 0 ? 'tools' : 'answer'), ['tools', 'answer'])
       .addEdge('tools', 'model')
       .addEdge('answer', END)
@@ -209,15 +212,17 @@ export class BrainGraph {
   /** Runs one turn. Rejects with the model's ModelCallError (or an abort) on failure. */
   async run(input: TurnInput, runtime: TurnRuntime): Promise<TurnResult> {
     const scope: TurnScope = { runtime, splitter: new SentenceSplitter(), sentences: [] };
+    // the context step (see the header comment)
+    const messages = buildMessages(this.options.systemPrompt, input);
     const final = (await this.compiled.invoke(
-      { input },
+      { input, messages, steps: 1 },
       {
         configurable: { turn: scope },
         signal: runtime.signal,
         // no checkpointer: skip per-step checkpoint bookkeeping (≈0.3 ms a turn)
         durability: 'exit',
-        // context + answer + (model, tools) per round + the final model call, with slack
-        recursionLimit: 2 * this.options.maxToolRounds + 6,
+        // (model, tools) per round + the final model call + answer, with slack
+        recursionLimit: 2 * this.options.maxToolRounds + 5,
       },
     )) as State;
     return {
