@@ -146,8 +146,8 @@ export class BrainService {
               spoken.push(text);
               spokenChars += text.length + (spoken.length > 1 ? 1 : 0);
             } catch (error) {
-              // thrown into the model's stream loop it would be mistaken for a model failure;
-              // the final response still carries the whole text
+              // thrown into the model's stream loop it would be mistaken for a model failure; the
+              // response repeats only what was published, so partials and response still agree
               log.error({ err: error, sequence }, 'could not publish agent.brain.partial');
             }
           },
