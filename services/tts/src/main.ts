@@ -1,0 +1,4 @@
+import { runWorker } from '@arc/runtime';
+import { ttsWorker } from './worker.js';
+
+await runWorker(ttsWorker);

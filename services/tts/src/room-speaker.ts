@@ -1,0 +1,182 @@
+/**
+ * The agent's voice in one LiveKit room: one participant, one audio track reused across turns,
+ * and a queue so answers play in the order they were asked for. Synthesis streams sentence by
+ * sentence into the AudioSource; cancel (barge-in) aborts synthesis and clears queued audio.
+ */
+import { AudioFrame, AudioSource, LocalAudioTrack, Room, RoomEvent, TrackPublishOptions, TrackSource } from '@livekit/rtc-node';
+import { AccessToken } from 'livekit-server-sdk';
+import { float32ToInt16, int16ToFloat32, resample, type PiperVoice } from '@arc/speech';
+import type { Logger } from '@arc/runtime';
+
+const FRAME_MS = 20;
+
+export interface SpeakJob {
+  requestId: string;
+  text: string;
+  voice: PiperVoice;
+  receivedAt: number;
+}
+
+export interface SpeakOutcome {
+  status: 'completed' | 'cancelled';
+  /** audio captured, ms */
+  durationMs: number;
+  /** request received → first frame captured, ms (undefined if none) */
+  firstAudioMs: number | undefined;
+  /** request received → last frame captured, ms */
+  synthesisMs: number;
+  /** ms until the captured audio has played out */
+  playoutRemainingMs: number;
+}
+
+export interface RoomSpeakerOptions {
+  livekitUrl: string;
+  apiKey: string;
+  apiSecret: string;
+  identity: string;
+  roomName: string;
+  sampleRate: number;
+  logger: Logger;
+  onClosed: (reason: string) => void;
+}
+
+export class RoomSpeaker {
+  readonly roomName: string;
+  readonly sampleRate: number;
+  private readonly room = new Room();
+  private readonly source: AudioSource;
+  private track: LocalAudioTrack | undefined;
+  private trackSid = '';
+  private queue: { job: SpeakJob; resolve: (outcome: SpeakOutcome) => void }[] = [];
+  private current: { job: SpeakJob; abort: AbortController } | undefined;
+  private running = false;
+  private closed = false;
+  lastActivity = Date.now();
+
+  private constructor(private readonly options: RoomSpeakerOptions) {
+    this.roomName = options.roomName;
+    this.sampleRate = options.sampleRate;
+    // 400 ms of queued audio: enough to ride over synthesis jitter, little to flush on barge-in.
+    this.source = new AudioSource(options.sampleRate, 1, 400);
+  }
+
+  static async join(options: RoomSpeakerOptions): Promise<RoomSpeaker> {
+    const speaker = new RoomSpeaker(options);
+    await speaker.connect();
+    return speaker;
+  }
+
+  get audioTrackSid(): string {
+    return this.trackSid;
+  }
+
+  get busy(): boolean {
+    return this.running || this.queue.length > 0;
+  }
+
+  private async connect(): Promise<void> {
+    const token = new AccessToken(this.options.apiKey, this.options.apiSecret, { identity: this.options.identity, name: 'ARC agent', ttl: '24h' });
+    token.kind = 'agent';
+    token.addGrant({ roomJoin: true, room: this.roomName, canPublish: true, canSubscribe: false });
+    this.room.on(RoomEvent.Disconnected, (reason) => void this.close(`disconnected (${String(reason)})`));
+    await this.room.connect(this.options.livekitUrl, await token.toJwt(), { autoSubscribe: false, dynacast: false });
+    this.track = LocalAudioTrack.createAudioTrack('agent-voice', this.source);
+    const publishOptions = new TrackPublishOptions();
+    publishOptions.source = TrackSource.SOURCE_MICROPHONE;
+    const publication = await this.room.localParticipant!.publishTrack(this.track, publishOptions);
+    this.trackSid = publication.sid ?? '';
+    this.options.logger.info({ room: this.roomName, track_sid: this.trackSid }, 'joined room and published the agent track');
+  }
+
+  /** Queues a job; resolves when its audio is captured (or it is cancelled). */
+  speak(job: SpeakJob): Promise<SpeakOutcome> {
+    this.lastActivity = Date.now();
+    return new Promise((resolve) => {
+      this.queue.push({ job, resolve });
+      void this.run();
+    });
+  }
+
+  /** Barge-in: stop one request, or everything queued and playing in the room. Returns the ids stopped. */
+  cancel(requestId?: string): string[] {
+    const stopped: string[] = [];
+    const keep: typeof this.queue = [];
+    for (const entry of this.queue) {
+      if (requestId && entry.job.requestId !== requestId) keep.push(entry);
+      else {
+        stopped.push(entry.job.requestId);
+        entry.resolve({ status: 'cancelled', durationMs: 0, firstAudioMs: undefined, synthesisMs: 0, playoutRemainingMs: 0 });
+      }
+    }
+    this.queue = keep;
+    if (this.current && (!requestId || this.current.job.requestId === requestId)) {
+      stopped.push(this.current.job.requestId);
+      this.current.abort.abort();
+    }
+    if (stopped.length > 0 || !requestId) this.source.clearQueue();
+    return stopped;
+  }
+
+  private async run(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.queue.length > 0 && !this.closed) {
+        const { job, resolve } = this.queue.shift()!;
+        resolve(await this.play(job));
+        this.lastActivity = Date.now();
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async play(job: SpeakJob): Promise<SpeakOutcome> {
+    const abort = new AbortController();
+    this.current = { job, abort };
+    const frameSamples = (this.sampleRate * FRAME_MS) / 1000;
+    let captured = 0;
+    let firstAudioAt: number | undefined;
+    try {
+      for await (const chunk of job.voice.stream(job.text, { signal: abort.signal })) {
+        if (abort.signal.aborted) break;
+        this.options.logger.debug({ request_id: job.requestId, sentence: chunk.index, synthesized_at: Date.now() }, 'sentence synthesized');
+        const pcm =
+          chunk.sampleRate === this.sampleRate ? chunk.audio : float32ToInt16(resample(int16ToFloat32(chunk.audio), chunk.sampleRate, this.sampleRate));
+        for (let offset = 0; offset < pcm.length && !abort.signal.aborted; offset += frameSamples) {
+          const frame = new Int16Array(frameSamples);
+          frame.set(pcm.subarray(offset, offset + frameSamples));
+          await this.source.captureFrame(new AudioFrame(frame, this.sampleRate, 1, frameSamples));
+          firstAudioAt ??= performance.now();
+          captured += frameSamples;
+        }
+      }
+    } finally {
+      this.current = undefined;
+    }
+    const cancelled = abort.signal.aborted;
+    if (cancelled) this.source.clearQueue();
+    return {
+      status: cancelled ? 'cancelled' : 'completed',
+      durationMs: (captured / this.sampleRate) * 1000,
+      firstAudioMs: firstAudioAt === undefined ? undefined : firstAudioAt - job.receivedAt,
+      synthesisMs: performance.now() - job.receivedAt,
+      playoutRemainingMs: cancelled ? 0 : this.source.queuedDuration,
+    };
+  }
+
+  async close(reason: string): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.cancel();
+    this.options.onClosed(reason);
+    try {
+      await this.track?.close();
+      await this.source.close();
+      await this.room.disconnect();
+    } catch (error) {
+      this.options.logger.warn({ err: error, room: this.roomName }, 'error while leaving room');
+    }
+    this.options.logger.info({ room: this.roomName, reason }, 'left room');
+  }
+}
