@@ -57,7 +57,6 @@ export function registerTalkCommand(program: Command): void {
           voice_to_voice_ms: result.voiceToVoiceMs === undefined ? null : Math.round(result.voiceToVoiceMs),
           question_ms: Math.round(result.questionMs),
           answer_ms: Math.round(result.answerMs),
-          listener_joined_ms: result.listenerJoinedMs === undefined ? null : Math.round(result.listenerJoinedMs),
           ...(options.out ? { saved: options.out } : {}),
         };
         if (options.json) console.log(JSON.stringify(summary));

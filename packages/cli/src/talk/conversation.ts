@@ -1,7 +1,7 @@
 /**
- * A real LiveKit participant that asks the agent one question: it publishes the question as
- * microphone audio, records what agent participants say back, and reports the timings a user
- * feels. Used by `arc talk` and by end-to-end tests and benchmarks.
+ * A real LiveKit participant that talks to the agent: it publishes questions as microphone
+ * audio, records what agent participants say back, and reports the timings a user feels.
+ * Used by `arc talk` and by end-to-end tests and benchmarks.
  */
 import {
   AudioFrame,
@@ -13,7 +13,6 @@ import {
   TrackKind,
   TrackPublishOptions,
   TrackSource,
-  type RemoteParticipant,
   type RemoteTrack,
 } from '@livekit/rtc-node';
 import { AccessToken } from 'livekit-server-sdk';
@@ -30,8 +29,13 @@ export interface TalkOptions {
   apiSecret: string;
   room: string;
   identity?: string;
-  /** wait this long for an agent to subscribe to our microphone before speaking */
-  listenerTimeoutMs?: number;
+  /** participant metadata (JSON), e.g. a user profile */
+  metadata?: string;
+  /**
+   * Speak once an agent subscribes to our microphone, or after this long: ARC's listener is a
+   * hidden participant, and LiveKit does not tell publishers about hidden subscribers.
+   */
+  listenerWaitMs?: number;
   /** give up waiting for the first agent audio after the question ends */
   answerTimeoutMs?: number;
   /** the answer is over after this much agent silence */
@@ -45,12 +49,6 @@ export interface TalkResult {
   voiceToVoiceMs: number | undefined;
   questionMs: number;
   answerMs: number;
-  /** time until an agent subscribed to our microphone */
-  listenerJoinedMs: number | undefined;
-}
-
-export class TalkTimeoutError extends Error {
-  override readonly name = 'TalkTimeoutError';
 }
 
 function frameRms(data: Int16Array): number {
@@ -59,99 +57,116 @@ function frameRms(data: Int16Array): number {
   return Math.sqrt(sum / Math.max(1, data.length));
 }
 
-async function mintToken(options: TalkOptions, identity: string): Promise<string> {
-  const token = new AccessToken(options.apiKey, options.apiSecret, { identity, ttl: '10m' });
-  token.addGrant({ roomJoin: true, room: options.room, canPublish: true, canSubscribe: true });
-  return token.toJwt();
-}
+/** One user in a room, for several turns. */
+export class Conversation {
+  private readonly room = new Room();
+  private readonly source = new AudioSource(TALK_SAMPLE_RATE, 1);
+  private track: LocalAudioTrack | undefined;
+  private recording = false;
+  private recorded: Int16Array[] = [];
+  private firstSpeechAt: number | undefined;
+  private lastSpeechAt: number | undefined;
+  private readonly silence = new Int16Array(FRAME_SAMPLES);
 
-/** Plays `question` (16 kHz mono Int16) into the room and records the agent's spoken answer. */
-export async function askAgent(question: Int16Array, options: TalkOptions): Promise<TalkResult> {
-  const identity = options.identity ?? `arc-talk-${Math.random().toString(36).slice(2, 8)}`;
-  const room = new Room();
-  const recorded: Int16Array[] = [];
-  let firstSpeechAt: number | undefined;
-  let lastSpeechAt: number | undefined;
-  let questionEndedAt: number | undefined;
-  const readers: Promise<void>[] = [];
+  private constructor(private readonly options: TalkOptions) {}
 
-  const record = (track: RemoteTrack, participant: RemoteParticipant) => {
-    if (track.kind !== TrackKind.KIND_AUDIO) return;
-    void participant;
-    const stream = new AudioStream(track, TALK_SAMPLE_RATE, 1);
-    readers.push(
-      (async () => {
-        for await (const frame of stream as unknown as AsyncIterable<AudioFrame>) {
-          const now = performance.now();
-          const speaking = frameRms(frame.data) >= SPEECH_RMS;
-          // Only what follows the question counts as the answer.
-          if (questionEndedAt === undefined) continue;
-          if (speaking) {
-            firstSpeechAt ??= now;
-            lastSpeechAt = now;
-          }
-          if (firstSpeechAt !== undefined) recorded.push(new Int16Array(frame.data));
-        }
-      })().catch(() => {}),
-    );
-  };
-  room.on(RoomEvent.TrackSubscribed, (track, _publication, participant) => record(track, participant));
+  static async join(options: TalkOptions): Promise<Conversation> {
+    const conversation = new Conversation(options);
+    await conversation.connect();
+    return conversation;
+  }
 
-  const started = performance.now();
-  let listenerJoinedAt: number | undefined;
-  const listenerJoined = new Promise<void>((resolve) =>
-    room.on(RoomEvent.LocalTrackSubscribed, () => {
-      listenerJoinedAt ??= performance.now();
-      resolve();
-    }),
-  );
-  try {
-    await room.connect(options.livekitUrl, await mintToken(options, identity), { autoSubscribe: true, dynacast: false });
-    const source = new AudioSource(TALK_SAMPLE_RATE, 1);
-    const track = LocalAudioTrack.createAudioTrack('microphone', source);
+  private async connect(): Promise<void> {
+    const token = new AccessToken(this.options.apiKey, this.options.apiSecret, {
+      identity: this.options.identity ?? `arc-talk-${Math.random().toString(36).slice(2, 8)}`,
+      ttl: '30m',
+      ...(this.options.metadata ? { metadata: this.options.metadata } : {}),
+    });
+    token.addGrant({ roomJoin: true, room: this.options.room, canPublish: true, canSubscribe: true });
+    this.room.on(RoomEvent.TrackSubscribed, (track) => this.record(track));
+    const listenerJoined = new Promise<void>((resolve) => this.room.on(RoomEvent.LocalTrackSubscribed, () => resolve()));
+    await this.room.connect(this.options.livekitUrl, await token.toJwt(), { autoSubscribe: true, dynacast: false });
+    this.track = LocalAudioTrack.createAudioTrack('microphone', this.source);
     const publishOptions = new TrackPublishOptions();
     publishOptions.source = TrackSource.SOURCE_MICROPHONE;
-    await room.localParticipant!.publishTrack(track, publishOptions);
+    await this.room.localParticipant!.publishTrack(this.track, publishOptions);
+    let waiting = true;
+    const waited = Promise.race([listenerJoined, new Promise<void>((resolve) => setTimeout(resolve, this.options.listenerWaitMs ?? 2_500))]).then(
+      () => (waiting = false),
+    );
+    // Silence while the agent joins: a microphone is never mute, and VAD wants context.
+    while (waiting) await this.captureSilence();
+    await waited;
+  }
 
-    const listenerTimeout = options.listenerTimeoutMs ?? 15_000;
-    const joined = await Promise.race([listenerJoined.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), listenerTimeout))]);
-    if (!joined) throw new TalkTimeoutError(`no agent subscribed to the microphone within ${listenerTimeout} ms (is the voice worker running and receiving webhooks?)`);
+  private record(track: RemoteTrack): void {
+    if (track.kind !== TrackKind.KIND_AUDIO) return;
+    void (async () => {
+      for await (const frame of new AudioStream(track, TALK_SAMPLE_RATE, 1) as unknown as AsyncIterable<AudioFrame>) {
+        if (!this.recording) continue; // only what follows a question counts as its answer
+        const now = performance.now();
+        if (frameRms(frame.data) >= SPEECH_RMS) {
+          this.firstSpeechAt ??= now;
+          this.lastSpeechAt = now;
+        }
+        if (this.firstSpeechAt !== undefined) this.recorded.push(new Int16Array(frame.data));
+      }
+    })().catch(() => {});
+  }
 
-    // A little silence first, as a person draws breath: VAD needs context before speech.
-    const silence = new Int16Array(FRAME_SAMPLES);
-    for (let i = 0; i < 300 / FRAME_MS; i++) await source.captureFrame(new AudioFrame(silence, TALK_SAMPLE_RATE, 1, FRAME_SAMPLES));
+  private captureSilence(): Promise<void> {
+    return this.source.captureFrame(new AudioFrame(this.silence, TALK_SAMPLE_RATE, 1, FRAME_SAMPLES));
+  }
+
+  /** Plays `question` (16 kHz mono Int16) and records the spoken answer. */
+  async ask(question: Int16Array): Promise<TalkResult> {
     for (let offset = 0; offset < question.length; offset += FRAME_SAMPLES) {
       const chunk = new Int16Array(FRAME_SAMPLES);
       chunk.set(question.subarray(offset, offset + FRAME_SAMPLES));
-      await source.captureFrame(new AudioFrame(chunk, TALK_SAMPLE_RATE, 1, FRAME_SAMPLES));
+      await this.source.captureFrame(new AudioFrame(chunk, TALK_SAMPLE_RATE, 1, FRAME_SAMPLES));
     }
-    await source.waitForPlayout();
-    questionEndedAt = performance.now();
-
-    // Keep the microphone open with silence (a real mic never stops) until the answer ends.
-    const answerTimeout = options.answerTimeoutMs ?? 20_000;
-    const answerSilence = options.answerSilenceMs ?? 1_500;
+    await this.source.waitForPlayout();
+    const questionEndedAt = performance.now();
+    this.recorded = [];
+    this.firstSpeechAt = undefined;
+    this.lastSpeechAt = undefined;
+    this.recording = true;
+    // Keep the microphone open with silence until the answer ends.
+    const answerTimeout = this.options.answerTimeoutMs ?? 20_000;
+    const answerSilence = this.options.answerSilenceMs ?? 1_500;
     while (true) {
-      await source.captureFrame(new AudioFrame(silence, TALK_SAMPLE_RATE, 1, FRAME_SAMPLES));
+      await this.captureSilence();
       const now = performance.now();
-      if (firstSpeechAt === undefined && now - questionEndedAt > answerTimeout) break;
-      if (lastSpeechAt !== undefined && now - lastSpeechAt > answerSilence) break;
+      if (this.firstSpeechAt === undefined && now - questionEndedAt > answerTimeout) break;
+      if (this.lastSpeechAt !== undefined && now - this.lastSpeechAt > answerSilence) break;
     }
-    await track.close();
+    this.recording = false;
+    const answer = new Int16Array(this.recorded.reduce((n, frame) => n + frame.length, 0));
+    let at = 0;
+    for (const frame of this.recorded) {
+      answer.set(frame, at);
+      at += frame.length;
+    }
+    return {
+      answer,
+      voiceToVoiceMs: this.firstSpeechAt === undefined ? undefined : this.firstSpeechAt - questionEndedAt,
+      questionMs: (question.length / TALK_SAMPLE_RATE) * 1000,
+      answerMs: (answer.length / TALK_SAMPLE_RATE) * 1000,
+    };
+  }
+
+  async leave(): Promise<void> {
+    await this.track?.close().catch(() => {});
+    await this.room.disconnect();
+  }
+}
+
+/** Joins, asks one question, leaves. */
+export async function askAgent(question: Int16Array, options: TalkOptions): Promise<TalkResult> {
+  const conversation = await Conversation.join(options);
+  try {
+    return await conversation.ask(question);
   } finally {
-    await room.disconnect();
+    await conversation.leave();
   }
-  const answer = new Int16Array(recorded.reduce((n, frame) => n + frame.length, 0));
-  let at = 0;
-  for (const frame of recorded) {
-    answer.set(frame, at);
-    at += frame.length;
-  }
-  return {
-    answer,
-    voiceToVoiceMs: firstSpeechAt !== undefined && questionEndedAt !== undefined ? firstSpeechAt - questionEndedAt : undefined,
-    questionMs: (question.length / TALK_SAMPLE_RATE) * 1000,
-    answerMs: (answer.length / TALK_SAMPLE_RATE) * 1000,
-    listenerJoinedMs: listenerJoinedAt !== undefined ? listenerJoinedAt - started : undefined,
-  };
 }

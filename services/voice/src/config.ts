@@ -1,0 +1,25 @@
+import { Type, type Static } from '@arc/runtime';
+
+export const DEFAULT_VOICE_FALLBACK = "Sorry, I can't answer right now. Please try again in a moment.";
+
+/** Environment variables of the voice worker (the common ones are added by the runtime). */
+export const VoiceConfig = Type.Object({
+  LIVEKIT_URL: Type.String({ pattern: '^wss?://', description: 'LiveKit server' }),
+  LIVEKIT_API_KEY: Type.String({ minLength: 1, description: 'LiveKit API key (also verifies webhooks)' }),
+  LIVEKIT_API_SECRET: Type.String({ minLength: 1, description: 'LiveKit API secret' }),
+  VOICE_HTTP_HOST: Type.String({ default: '127.0.0.1', description: 'address of the webhook/health HTTP server' }),
+  VOICE_HTTP_PORT: Type.Integer({ minimum: 0, maximum: 65_535, default: 8088, description: 'port of POST /livekit/webhook and GET /healthz (0 = any free port)' }),
+  VOICE_EOU_SILENCE_MS: Type.Integer({ minimum: 100, maximum: 5_000, default: 500, description: 'silence that ends a user turn' }),
+  VOICE_MIN_SPEECH_MS: Type.Integer({ minimum: 50, maximum: 2_000, default: 250, description: 'speech shorter than this is noise: it neither starts a turn nor interrupts the agent' }),
+  VOICE_MAX_TURN_MS: Type.Integer({ minimum: 1_000, maximum: 120_000, default: 20_000, description: 'a turn is cut after this much continuous speech' }),
+  VOICE_VAD_THRESHOLD: Type.Number({ minimum: 0.05, maximum: 0.95, default: 0.5, description: 'Silero speech probability threshold' }),
+  VOICE_MAX_PREVIOUS_TURNS: Type.Integer({ minimum: 0, maximum: 100, default: 10, description: 'turns of history sent with each brain request' }),
+  VOICE_BRAIN_TIMEOUT_MS: Type.Integer({ minimum: 500, maximum: 120_000, default: 10_000, description: 'no brain answer by then → the fallback is spoken and agent.voice.error published' }),
+  VOICE_FALLBACK_RESPONSE: Type.String({ minLength: 1, maxLength: 2_000, default: DEFAULT_VOICE_FALLBACK, description: 'spoken when the brain does not answer' }),
+  VOICE_LLM_MAX_TOKENS: Type.Integer({ minimum: 1, maximum: 32_768, default: 200, description: 'constraints.max_tokens of brain requests' }),
+  VOICE_LLM_TEMPERATURE: Type.Number({ minimum: 0, maximum: 2, default: 0.7, description: 'constraints.temperature of brain requests' }),
+  VOICE_LLM_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 300_000, default: 8_000, description: 'constraints.timeout_ms of brain requests' }),
+  VOICE_TTS_VOICE: Type.Optional(Type.String({ minLength: 1, description: 'voice_id of TTS requests (the TTS worker default when unset)' })),
+  VOICE_IDENTITY: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', default: 'arc-listener', description: 'identity prefix of the hidden listening participant' }),
+});
+export type VoiceConfig = Static<typeof VoiceConfig>;

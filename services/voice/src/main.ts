@@ -1,0 +1,4 @@
+import { runWorker } from '@arc/runtime';
+import { voiceWorker } from './worker.js';
+
+await runWorker(voiceWorker);

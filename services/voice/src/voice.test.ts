@@ -1,0 +1,147 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AccessToken } from 'livekit-server-sdk';
+import { dispose } from '@livekit/rtc-node';
+import { startScriptedOpenAIServer, type ScriptedOpenAIServer } from '@arc/brain/testing';
+import { Conversation } from '@arc/cli';
+import { MoonshineStt, float32ToInt16, int16ToFloat32, loadAudio, wordErrors } from '@arc/speech';
+import {
+  REPO_ROOT,
+  collect,
+  freePort,
+  startLiveKitServer,
+  startNatsServer,
+  startProcess,
+  waitFor,
+  type LiveKitServerHandle,
+  type ManagedProcess,
+  type NatsServerHandle,
+} from '@arc/testkit';
+
+const service = (name: string) => join(REPO_ROOT, 'services', name, 'dist', 'main.js');
+let nats: NatsServerHandle;
+let livekit: LiveKitServerHandle;
+let model: ScriptedOpenAIServer;
+let voice: ManagedProcess;
+let webhookUrl: string;
+const workers: ManagedProcess[] = [];
+const dir = mkdtempSync(join(tmpdir(), 'arc-voice-'));
+
+function env(extra: Record<string, string> = {}) {
+  return {
+    ...process.env,
+    NATS_URL: nats.url,
+    LIVEKIT_URL: livekit.url,
+    LIVEKIT_API_KEY: livekit.apiKey,
+    LIVEKIT_API_SECRET: livekit.apiSecret,
+    LOG_FORMAT: 'json',
+    HEARTBEAT_INTERVAL_MS: '1000',
+    ...extra,
+  };
+}
+
+function startBrain(): ManagedProcess {
+  const brain = startProcess(process.execPath, [service('brain')], { env: env({ OPENAI_BASE_URL: model.url }) });
+  workers.push(brain);
+  return brain;
+}
+
+/** espeak-ng speech, 16 kHz mono Int16 — a voice unlike the agent's Piper voice. */
+function speech(text: string): Int16Array {
+  const wav = join(dir, `${createHash('sha1').update(text).digest('hex')}.wav`);
+  execFileSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', wav, text]);
+  return float32ToInt16(loadAudio(wav, 16000));
+}
+
+const ANSWERS: Record<string, string> = {};
+before(async () => {
+  nats = await startNatsServer();
+  const port = await freePort();
+  webhookUrl = `http://127.0.0.1:${port}/livekit/webhook`;
+  livekit = await startLiveKitServer({ webhookUrls: [webhookUrl] });
+  model = await startScriptedOpenAIServer({
+    script: (request) => ({ type: 'text', text: ANSWERS[request.index === 0 ? 'first' : 'next'] ?? 'I am not sure. Could you say that again?' }),
+  });
+  ANSWERS.first = 'It is sunny and warm in Paris today.';
+  ANSWERS.next = 'Tomorrow will be cloudy with some rain.';
+  voice = startProcess(process.execPath, [service('voice')], { env: env({ VOICE_HTTP_PORT: String(port), VOICE_BRAIN_TIMEOUT_MS: '6000' }) });
+  workers.push(voice);
+  startBrain();
+  const tts = startProcess(process.execPath, [service('tts')], { env: env() });
+  workers.push(tts);
+  await Promise.all([voice.waitForOutput(/voice worker ready/, 60_000), tts.waitForOutput(/TTS worker ready/, 60_000)]);
+});
+
+after(async () => {
+  await Promise.all(workers.map((w) => w.stop(10_000)));
+  await dispose();
+  await model?.close();
+  await livekit?.stop();
+  await nats?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const joinRoom = (room: string, identity = "user-1") =>
+  Conversation.join({ livekitUrl: livekit.url, apiKey: livekit.apiKey, apiSecret: livekit.apiSecret, room, identity, answerTimeoutMs: 20_000 });
+
+test('webhooks: signed accepted; missing, forged, tampered and expired signatures → 401; bad JSON and unknown events handled', async () => {
+  const body = JSON.stringify({ event: 'room_started', room: { name: 'hook-room', sid: 'RM_x' }, id: 'EV_1', createdAt: String(Math.floor(Date.now() / 1000)) });
+  const sign = async (text: string, secret = livekit.apiSecret, ttl: number | string = '1m') => {
+    const token = new AccessToken(livekit.apiKey, secret, { ttl });
+    token.sha256 = createHash('sha256').update(text).digest('base64');
+    return token.toJwt();
+  };
+  const post = (text: string, authorization?: string) =>
+    fetch(webhookUrl, { method: 'POST', body: text, headers: { 'content-type': 'application/webhook+json', ...(authorization ? { authorization } : {}) } });
+  assert.equal((await post(body, await sign(body))).status, 200);
+  assert.equal((await post(body)).status, 401);
+  assert.equal((await post(body, await sign(body, 'not-the-secret-not-the-secret-000'))).status, 401);
+  assert.equal((await post(body.replace('hook-room', 'other-room'), await sign(body))).status, 401);
+  // Expired a minute ago: beyond the receiver's clock tolerance (10 s).
+  assert.equal((await post(body, await sign(body, livekit.apiSecret, -60))).status, 401);
+  const notJson = '{"event": oops';
+  assert.equal((await post(notJson, await sign(notJson))).status, 400);
+  const unknown = JSON.stringify({ event: 'something_new', room: { name: 'hook-room' } });
+  assert.equal((await post(unknown, await sign(unknown))).status, 200);
+  const health = await fetch(webhookUrl.replace('/livekit/webhook', '/healthz'));
+  assert.equal(health.status, 200);
+  assert.equal(((await health.json()) as { status: string }).status, 'ok');
+});
+
+test('a spoken question is transcribed, answered by the brain and heard; the second turn carries the first', { timeout: 120_000 }, async () => {
+  const requests = await collect(nats.url, 'agent.brain.request');
+  const sessions = await collect(nats.url, 'agent.voice.session.>');
+  const tracks = await collect(nats.url, 'agent.voice.track.>');
+  const question = 'What is the weather like in Paris today?';
+  const user = await joinRoom("voice-room");
+  const first = await user.ask(speech(question));
+  assert.ok(first.answer.length > 0, 'agent answer heard');
+  const stt = await MoonshineStt.load();
+  const heard = (await stt.transcribe(int16ToFloat32(first.answer))).text;
+  const answerWer = wordErrors(ANSWERS.first!, heard);
+  assert.ok(answerWer.wer <= 0.2, `answer WER ${(answerWer.wer * 100).toFixed(0)}%: heard "${heard}"`);
+  await requests.waitForCount(1);
+  const transcript = requests.messages[0]!.payload.user_input as string;
+  const transcriptWer = wordErrors(question, transcript);
+  assert.ok(transcriptWer.wer <= 0.15, `transcript WER ${(transcriptWer.wer * 100).toFixed(0)}%: "${transcript}"`);
+  assert.ok(first.voiceToVoiceMs !== undefined);
+  console.log(`turn 1: heard "${heard}", transcript "${transcript}", voice-to-voice ${Math.round(first.voiceToVoiceMs!)} ms (at the listener)`);
+
+  const second = await user.ask(speech('And what about tomorrow?'));
+  await user.leave();
+  assert.ok(second.answer.length > 0, 'second answer heard');
+  await requests.waitForCount(2);
+  const secondRequest = requests.messages[1]!.payload;
+  assert.equal(secondRequest.session_id, requests.messages[0]!.payload.session_id);
+  assert.equal(secondRequest.turn_index, 1);
+  assert.equal(secondRequest.context.previous_turns.length, 1);
+  assert.equal(secondRequest.context.previous_turns[0].agent, ANSWERS.first);
+  assert.ok(sessions.messages.some((m) => m.subject === 'agent.voice.session.started'));
+  assert.ok(tracks.messages.some((m) => m.subject === 'agent.voice.track.published' && m.payload.participant_identity === 'user-1'));
+  await Promise.all([requests.close(), sessions.close(), tracks.close()]);
+});
