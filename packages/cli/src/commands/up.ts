@@ -14,6 +14,7 @@ export const StackDefaults = {
   livekitTcpPort: 7881,
   livekitUdpPort: 7882,
   playgroundPort: 7890,
+  voicePort: 8088,
   livekitApiKey: 'devkey',
   // livekit-server wants secrets of 32+ characters; this one is for loopback development only.
   livekitApiSecret: 'arc-local-development-secret-0123456789',
@@ -53,6 +54,11 @@ function livekitConfig(): string {
     `  ${d.livekitApiKey}: ${d.livekitApiSecret}`,
     'logging:',
     '  level: warn',
+    // LiveKit tells the voice worker about tracks through signed webhooks.
+    'webhook:',
+    `  api_key: ${d.livekitApiKey}`,
+    '  urls:',
+    `    - http://127.0.0.1:${d.voicePort}/livekit/webhook`,
     '',
   ].join('\n');
 }
@@ -112,6 +118,7 @@ export function registerUpCommand(program: Command): void {
           LIVEKIT_API_KEY: d.livekitApiKey,
           LIVEKIT_API_SECRET: d.livekitApiSecret,
           HEARTBEAT_INTERVAL_MS: String(options.heartbeatMs),
+          VOICE_HTTP_PORT: String(d.voicePort),
           LOG_FORMAT: 'json',
         };
         const workers = workerEntries();
