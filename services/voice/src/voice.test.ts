@@ -64,12 +64,19 @@ before(async () => {
   const port = await freePort();
   webhookUrl = `http://127.0.0.1:${port}/livekit/webhook`;
   livekit = await startLiveKitServer({ webhookUrls: [webhookUrl] });
-  model = await startScriptedOpenAIServer({
-    script: (request) => ({ type: 'text', text: ANSWERS[request.index === 0 ? 'first' : 'next'] ?? 'I am not sure. Could you say that again?' }),
-  });
   ANSWERS.first = 'It is sunny and warm in Paris today.';
   ANSWERS.next = 'Tomorrow will be cloudy with some rain.';
-  voice = startProcess(process.execPath, [service('voice')], { env: env({ VOICE_HTTP_PORT: String(port), VOICE_BRAIN_TIMEOUT_MS: '6000' }) });
+  ANSWERS.story = 'Once upon a time there was a small town by the sea. Every morning the fishermen sailed out before dawn. They came back at noon with their boats full of fish. The children ran down to the harbour to meet them. In the evening everyone gathered in the square to share the catch.';
+  model = await startScriptedOpenAIServer({
+    script: (request) => {
+      const said = request.lastUserMessage.toLowerCase();
+      const key = said.includes('weather') ? 'first' : said.includes('tomorrow') ? 'next' : said.includes('story') ? 'story' : undefined;
+      return { type: 'text', text: key ? ANSWERS[key]! : 'Okay, I can help with that.' };
+    },
+  });
+  voice = startProcess(process.execPath, [service('voice')], {
+    env: env({ VOICE_HTTP_PORT: String(port), VOICE_BRAIN_TIMEOUT_MS: '4000', VOICE_MIN_SPEECH_MS: '120' }),
+  });
   workers.push(voice);
   startBrain();
   const tts = startProcess(process.execPath, [service('tts')], { env: env() });
@@ -144,4 +151,51 @@ test('a spoken question is transcribed, answered by the brain and heard; the sec
   assert.ok(sessions.messages.some((m) => m.subject === 'agent.voice.session.started'));
   assert.ok(tracks.messages.some((m) => m.subject === 'agent.voice.track.published' && m.payload.participant_identity === 'user-1'));
   await Promise.all([requests.close(), sessions.close(), tracks.close()]);
+});
+
+test('barge-in: speech over the agent stops it within 300 ms; a 100 ms noise does not', { timeout: 120_000 }, async () => {
+  const cancels = await collect(nats.url, 'agent.tts.cancel');
+  const user = await joinRoom('barge-room', 'user-2');
+  // A cough-like burst of noise: 100 ms.
+  const noise = new Int16Array(1600).map(() => Math.round((Math.random() - 0.5) * 16000));
+  const noisy = await user.ask(speech('Please tell me a story.'), { interruptWith: noise, interruptAfterMs: 1500 });
+  assert.ok(noisy.answerMs > 8000, `the story played on (${Math.round(noisy.answerMs)} ms)`);
+  assert.equal(cancels.messages.length, 0, 'noise did not cancel');
+
+  const interrupted = await user.ask(speech('Please tell me a story.'), { interruptWith: speech('Stop, wait a moment please.'), interruptAfterMs: 1500 });
+  const at = interrupted.interruptedAt!;
+  // When did the agent stop? The last speech frame before a gap of 400 ms after the interruption.
+  const after = interrupted.speechFrameTimes.filter((t) => t >= at);
+  let stoppedAt = at;
+  for (const t of after) {
+    if (t - stoppedAt > 400) break;
+    stoppedAt = t;
+  }
+  console.log(`agent audio stopped ${Math.round(stoppedAt - at)} ms after the user started speaking`);
+  assert.ok(stoppedAt - at <= 300, `agent kept talking ${Math.round(stoppedAt - at)} ms`);
+  await cancels.waitForCount(1);
+  assert.equal(cancels.messages[0]!.payload.reason, 'barge_in');
+  await user.leave();
+  await cancels.close();
+});
+
+test('brain worker killed → the fallback is heard and agent.voice.error published; restarted → the next turn works', { timeout: 120_000 }, async () => {
+  const errors = await collect(nats.url, 'agent.voice.error');
+  for (const worker of workers.filter((w) => w.child.spawnargs.some((a) => a.includes('brain')))) worker.child.kill('SIGKILL');
+  const user = await joinRoom('fallback-room', 'user-3');
+  const fallback = await user.ask(speech('What is the weather like in Paris today?'));
+  const stt = await MoonshineStt.load();
+  const heard = (await stt.transcribe(int16ToFloat32(fallback.answer))).text;
+  const wer = wordErrors("Sorry, I can't answer right now. Please try again in a moment.", heard);
+  assert.ok(wer.wer <= 0.2, `fallback WER ${(wer.wer * 100).toFixed(0)}%: heard "${heard}"`);
+  await errors.waitForCount(1);
+  assert.equal(errors.messages[0]!.payload.error_type, 'brain_timeout');
+
+  const brain = startBrain();
+  await brain.waitForOutput(/"msg":"started"/, 30_000);
+  const next = await user.ask(speech('And what about tomorrow?'));
+  const nextHeard = (await stt.transcribe(int16ToFloat32(next.answer))).text;
+  assert.ok(wordErrors(ANSWERS.next!, nextHeard).wer <= 0.2, `after restart heard "${nextHeard}"`);
+  await user.leave();
+  await errors.close();
 });

@@ -42,7 +42,18 @@ export interface TalkOptions {
   answerSilenceMs?: number;
 }
 
+export interface AskOptions {
+  /** barge-in: speak this while the agent answers… */
+  interruptWith?: Int16Array;
+  /** …this long after its first speech frame arrived */
+  interruptAfterMs?: number;
+}
+
 export interface TalkResult {
+  /** when the interruption started playing (performance.now()), if one was asked for */
+  interruptedAt?: number;
+  /** arrival times (performance.now()) of every agent speech frame */
+  speechFrameTimes: number[];
   /** agent audio, 16 kHz mono Int16, from its first speech frame to the end of the answer */
   answer: Int16Array;
   /** end of the user's audio → first agent speech frame received (voice-to-voice), ms */
@@ -60,12 +71,14 @@ function frameRms(data: Int16Array): number {
 /** One user in a room, for several turns. */
 export class Conversation {
   private readonly room = new Room();
-  private readonly source = new AudioSource(TALK_SAMPLE_RATE, 1);
+  // A short queue keeps the microphone live: what we capture plays within ~100 ms.
+  private readonly source = new AudioSource(TALK_SAMPLE_RATE, 1, 100);
   private track: LocalAudioTrack | undefined;
   private recording = false;
   private recorded: Int16Array[] = [];
   private firstSpeechAt: number | undefined;
   private lastSpeechAt: number | undefined;
+  private speechFrameTimes: number[] = [];
   private readonly silence = new Int16Array(FRAME_SAMPLES);
 
   private constructor(private readonly options: TalkOptions) {}
@@ -108,6 +121,7 @@ export class Conversation {
         if (frameRms(frame.data) >= SPEECH_RMS) {
           this.firstSpeechAt ??= now;
           this.lastSpeechAt = now;
+          this.speechFrameTimes.push(now);
         }
         if (this.firstSpeechAt !== undefined) this.recorded.push(new Int16Array(frame.data));
       }
@@ -119,22 +133,25 @@ export class Conversation {
   }
 
   /** Plays `question` (16 kHz mono Int16) and records the spoken answer. */
-  async ask(question: Int16Array): Promise<TalkResult> {
-    for (let offset = 0; offset < question.length; offset += FRAME_SAMPLES) {
-      const chunk = new Int16Array(FRAME_SAMPLES);
-      chunk.set(question.subarray(offset, offset + FRAME_SAMPLES));
-      await this.source.captureFrame(new AudioFrame(chunk, TALK_SAMPLE_RATE, 1, FRAME_SAMPLES));
-    }
+  async ask(question: Int16Array, options: AskOptions = {}): Promise<TalkResult> {
+    await this.play(question);
     await this.source.waitForPlayout();
     const questionEndedAt = performance.now();
     this.recorded = [];
     this.firstSpeechAt = undefined;
     this.lastSpeechAt = undefined;
+    this.speechFrameTimes = [];
     this.recording = true;
+    let interruptedAt: number | undefined;
     // Keep the microphone open with silence until the answer ends.
     const answerTimeout = this.options.answerTimeoutMs ?? 20_000;
     const answerSilence = this.options.answerSilenceMs ?? 1_500;
     while (true) {
+      const sinceSpeech = this.firstSpeechAt === undefined ? -1 : performance.now() - this.firstSpeechAt;
+      if (options.interruptWith && interruptedAt === undefined && sinceSpeech >= (options.interruptAfterMs ?? 1_000)) {
+        interruptedAt = performance.now() + this.source.queuedDuration;
+        await this.play(options.interruptWith);
+      }
       await this.captureSilence();
       const now = performance.now();
       if (this.firstSpeechAt === undefined && now - questionEndedAt > answerTimeout) break;
@@ -148,11 +165,21 @@ export class Conversation {
       at += frame.length;
     }
     return {
+      ...(interruptedAt === undefined ? {} : { interruptedAt }),
+      speechFrameTimes: this.speechFrameTimes,
       answer,
       voiceToVoiceMs: this.firstSpeechAt === undefined ? undefined : this.firstSpeechAt - questionEndedAt,
       questionMs: (question.length / TALK_SAMPLE_RATE) * 1000,
       answerMs: (answer.length / TALK_SAMPLE_RATE) * 1000,
     };
+  }
+
+  private async play(audio: Int16Array): Promise<void> {
+    for (let offset = 0; offset < audio.length; offset += FRAME_SAMPLES) {
+      const chunk = new Int16Array(FRAME_SAMPLES);
+      chunk.set(audio.subarray(offset, offset + FRAME_SAMPLES));
+      await this.source.captureFrame(new AudioFrame(chunk, TALK_SAMPLE_RATE, 1, FRAME_SAMPLES));
+    }
   }
 
   async leave(): Promise<void> {
