@@ -51,7 +51,16 @@ const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormat
 
 // unicode: false — string lengths in UTF-16 units (String.length), as JavaScript counts them;
 // counting code points costs O(n) per string on every message.
-const ajv = new Ajv({ allErrors: false, strict: false, verbose: true, unicode: false });
+// Ajv marks `unicode` deprecated but still honours it; its notice would be printed by every
+// process that validates, so that one line is filtered out of Ajv's logger.
+const ajvLogger = {
+  log: console.log,
+  error: console.error,
+  warn: (...args: unknown[]) => {
+    if (!String(args[0]).includes('option unicode')) console.warn(...args);
+  },
+};
+const ajv = new Ajv({ allErrors: false, strict: false, verbose: true, unicode: false, logger: ajvLogger });
 addFormats(ajv);
 ajv.addKeyword({
   keyword: 'maxDepth',
