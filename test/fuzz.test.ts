@@ -129,6 +129,7 @@ test('10,000+ malformed messages: no handler sees invalid data, no crash, every 
   // The receiver still works after the flood.
   let fine = 0;
   receiver.subscribe('agent.tts.cancel', () => void fine++);
+  await receiver.flush(); // the subscription reaches the server before the publish
   checker.publish('agent.tts.cancel', { target_room: 'room-1' });
   await waitFor(() => fine === 1, 5_000, 'a valid message after the flood');
 

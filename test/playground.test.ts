@@ -1,8 +1,9 @@
 /**
  * The playground page in headless Chromium (Debian's chromium, driven by playwright-core) with
- * a fake microphone fed from a WAV file: it joins a real LiveKit room, publishes the mic, shows
- * worker heartbeats, and shows the conversation of its room as it crosses the bus (here a brain
- * worker answering from the scripted OpenAI-compatible test server).
+ * a fake microphone fed from a WAV file, against the whole stack: real nats-server and
+ * livekit-server, the voice, brain and TTS workers (the brain's model is the scripted
+ * OpenAI-compatible test server). The browser speaks; the page must show the agent's answer
+ * text and receive the agent's audio.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,30 +13,40 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { RoomServiceClient } from 'livekit-server-sdk';
-import { connectBus } from '@arc/bus';
 import { startScriptedOpenAIServer } from '@arc/brain/testing';
-import { REPO_ROOT, findBinary, startLiveKitServer, startNatsServer, waitFor } from '@arc/testkit';
 import { startPlayground } from '@arc/cli';
+import { loadAudio, writeWav } from '@arc/speech';
+import { REPO_ROOT, findBinary, freePort, startLiveKitServer, startNatsServer, waitFor, type ManagedProcess } from '@arc/testkit';
 import { startNode } from './helpers.js';
 
-test('playground page: joins with the browser microphone, shows services and the conversation', { timeout: 120_000 }, async (t) => {
+type PageState = { arc: { connected: boolean; agentText: string[]; userText: string[]; agentAudioFrames: number } };
+
+test('playground page: the browser microphone talks to the agent; the page shows the answer and plays its audio', { timeout: 180_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'arc-playground-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // Chromium loops the file: the question, then a long pause for the answer.
+  const spoken = join(dir, 'spoken.wav');
+  execFileSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', spoken, 'Hello agent, what time is it?']);
+  const question = loadAudio(spoken, 16000);
+  const micAudio = new Float32Array(16000 * 1 + question.length + 16000 * 14);
+  micAudio.set(question, 16000);
   const micWav = join(dir, 'mic.wav');
-  execFileSync('espeak-ng', ['-w', micWav, 'Hello agent, what time is it?']);
+  writeWav(micWav, micAudio, 16000);
 
   const nats = await startNatsServer();
   t.after(() => nats.stop());
-  const livekit = await startLiveKitServer();
+  const voicePort = await freePort();
+  const livekit = await startLiveKitServer({ webhookUrls: [`http://127.0.0.1:${voicePort}/livekit/webhook`] });
   t.after(() => livekit.stop());
   const model = await startScriptedOpenAIServer();
   t.after(() => model.close());
-  const brain = startNode(join(REPO_ROOT, 'services', 'brain', 'dist', 'main.js'), [], {
-    NATS_URL: nats.url,
-    OPENAI_BASE_URL: model.url,
-    HEARTBEAT_INTERVAL_MS: '300',
-  });
-  t.after(() => brain.stop());
+  const common = { NATS_URL: nats.url, LIVEKIT_URL: livekit.url, LIVEKIT_API_KEY: livekit.apiKey, LIVEKIT_API_SECRET: livekit.apiSecret, HEARTBEAT_INTERVAL_MS: '500' };
+  const workers: ManagedProcess[] = [
+    startNode(join(REPO_ROOT, 'services', 'brain', 'dist', 'main.js'), [], { ...common, OPENAI_BASE_URL: model.url }),
+    startNode(join(REPO_ROOT, 'services', 'tts', 'dist', 'main.js'), [], common),
+    startNode(join(REPO_ROOT, 'services', 'voice', 'dist', 'main.js'), [], { ...common, VOICE_HTTP_PORT: String(voicePort) }),
+  ];
+  t.after(() => Promise.all(workers.map((w) => w.stop(10_000))));
   const playground = await startPlayground({ port: 0, natsUrl: nats.url, livekitUrl: livekit.url, apiKey: livekit.apiKey, apiSecret: livekit.apiSecret });
   t.after(() => playground.close());
 
@@ -57,27 +68,22 @@ test('playground page: joins with the browser microphone, shows services and the
   t.after(() => browser.close());
   const page = await browser.newPage();
   await page.goto(playground.url);
+  // Heartbeats of all three workers reach the page.
+  for (const service of ['arc-sherlock-brain', 'arc-piper-tts', 'arc-scarlett-voice']) {
+    await page.waitForSelector(`#services td:text("${service}")`, { timeout: 60_000 });
+  }
   await page.fill('#room', 'web-room');
   await page.click('#join');
-  await page.waitForFunction(() => (globalThis as unknown as { arc: { connected: boolean } }).arc.connected, undefined, { timeout: 20_000 });
+  await page.waitForFunction(() => (globalThis as unknown as PageState).arc.connected, undefined, { timeout: 20_000 });
 
-  // The browser's microphone is published into the real room.
   const rooms = new RoomServiceClient(livekit.httpUrl, livekit.apiKey, livekit.apiSecret);
-  const participants = await waitFor(async () => {
-    const list = await rooms.listParticipants('web-room');
-    return list.find((p) => p.tracks.some((track) => track.source === 2 /* MICROPHONE */)) ? list : undefined;
-  }, 15_000, 'browser microphone track');
-  assert.match(participants[0]!.identity, /^web-/);
+  await waitFor(async () => (await rooms.listParticipants('web-room')).some((p) => p.identity.startsWith('web-') && p.tracks.length > 0), 15_000, 'browser microphone published');
 
-  // Heartbeats reach the page.
-  await page.waitForSelector('#services td:text("arc-sherlock-brain")', { timeout: 15_000 });
-
-  // A turn of this room crosses the bus: the page shows what the user said and the answer.
-  const bus = await connectBus({ servers: nats.url, service: 'arc-playground-test' });
-  t.after(() => bus.close(1000));
-  bus.publish('agent.brain.request', { request_id: 'req-web-1', session_id: 'web-room', user_input: 'what time is it' });
-  await page.waitForSelector('.user:text("you: what time is it")', { timeout: 15_000 });
-  await page.waitForSelector('.agent:text("agent: You said: what time is it.")', { timeout: 15_000 });
-  const state = await page.evaluate(() => (globalThis as unknown as { arc: { agentText: string[] } }).arc);
-  assert.deepEqual(state.agentText, ['You said: what time is it.']);
+  // The user's words and the agent's answer appear; the agent's audio arrives in the page.
+  await page.waitForSelector('.agent:text("agent: You said:")', { timeout: 60_000 });
+  await page.waitForFunction(() => (globalThis as unknown as PageState).arc.agentAudioFrames > 5, undefined, { timeout: 30_000 });
+  const state = await page.evaluate(() => (globalThis as unknown as PageState).arc);
+  assert.ok(state.userText.some((text) => /time/i.test(text)), `heard the user: ${JSON.stringify(state.userText)}`);
+  assert.ok(state.agentText.some((text) => text.startsWith('You said:')), JSON.stringify(state.agentText));
+  console.log(`page: user ${JSON.stringify(state.userText[0])}, agent ${JSON.stringify(state.agentText[0])}, agent audio frames ${state.agentAudioFrames}`);
 });

@@ -46,7 +46,8 @@ export async function startPlayground(options: PlaygroundOptions): Promise<Playg
   const broadcast = (event: PlaygroundEvent) => {
     const line = `data: ${JSON.stringify(event)}\n\n`;
     for (const client of clients) {
-      if ('room' in event && client.room && event.room !== client.room) continue;
+      // Conversation events go only to the page in that room; heartbeats and errors to all.
+      if ('room' in event && event.room !== client.room) continue;
       client.res.write(line);
     }
   };
