@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const nats = await startNatsServer();
   const livekit = await startLiveKitServer();
   const worker = startProcess(process.execPath, [join(REPO_ROOT, 'services', 'tts', 'dist', 'main.js')], {
-    env: { ...process.env, NATS_URL: nats.url, LIVEKIT_URL: livekit.url, LIVEKIT_API_KEY: livekit.apiKey, LIVEKIT_API_SECRET: livekit.apiSecret, LOG_FORMAT: 'json', LOG_LEVEL: 'warn' },
+    env: { ...process.env, NATS_URL: nats.url, LIVEKIT_URL: livekit.url, LIVEKIT_API_KEY: livekit.apiKey, LIVEKIT_API_SECRET: livekit.apiSecret, LOG_FORMAT: 'json', LOG_LEVEL: 'info' },
   });
   const bus = await connectBus({ servers: nats.url, service: 'arc-bench-tts' });
   const completed = await collect(nats.url, 'agent.tts.completed');
