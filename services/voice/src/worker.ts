@@ -145,7 +145,15 @@ export const voiceWorker = defineWorker({
         webhooksRejected++;
         logger.warn({ reason }, 'webhook rejected');
       },
-      health: () => ({ status: 'ok', service, instance_id: instanceId, sessions: sessions.size }),
+      health: () => ({
+        status: 'ok',
+        service,
+        instance_id: instanceId,
+        sessions: sessions.size,
+        // for leak checks: live handles/requests of the process and its memory
+        resources: process.getActiveResourcesInfo().length,
+        memory_mb: Math.round(process.memoryUsage.rss() / 1024 / 1024),
+      }),
     });
     logger.info({ url: `${http.url}/livekit/webhook` }, 'voice worker ready: LiveKit webhooks go to this URL');
 
