@@ -23,6 +23,8 @@ export function normalizeForWer(text: string): string[] {
     .replace(/(\d),(?=\d{3}\b)/g, '$1')
     .replace(/\d+/g, (d) => ` ${numberToWords(Number(d))} `)
     .replace(/['’]/g, '')
+    // old-fashioned hyphenation the STT sometimes writes: "to-day", "to-morrow"
+    .replace(/\bto-(day|morrow|night)\b/g, 'to$1')
     .replace(/[^a-z0-9\s]+/g, ' ');
   const words = spelled
     .split(/\s+/)
