@@ -8,6 +8,7 @@ import {
   Wildcards,
   assertValidSubject,
   deadLetterSubject,
+  isCanonicalUtcDateTime,
   isoTimestamp,
   jsonSchemaFiles,
   newTraceId,
@@ -128,6 +129,16 @@ test('timestamps keep microseconds and trace ids are W3C', () => {
   assert.ok(Math.abs(parseTimestampMs(iso) - now) < 0.002);
   assert.equal(parseTimestampMs('2025-12-14T13:30:00.000Z'), 1765719000000);
   assert.ok(Number.isNaN(parseTimestampMs('yesterday')));
+  // fast path (cached whole seconds) agrees with the general one, across second boundaries
+  for (const t of [now, now + 0.001, now + 876.543, now + 1000.5, now - 86_400_000.25, 0.5, 951782400000.999]) {
+    const text = isoTimestamp(t);
+    assert.equal(text, `${new Date(Math.floor(t)).toISOString().slice(0, -1)}${text.slice(23, 26)}Z`);
+    assert.ok(Math.abs(parseTimestampMs(text) - t) < 0.002, text);
+  }
+  assert.equal(parseTimestampMs('2025-12-14T13:30:00.12345xZ'), Date.parse('2025-12-14T13:30:00.12345xZ'));
+  assert.ok(Number.isNaN(parseTimestampMs('2025-12-14T13:30:xx.123456Z')));
+  assert.equal(parseTimestampMs('2025-12-14T13:30:00.000001Z'), 1765719000000.001);
+  assert.equal(parseTimestampMs('2025-12-14T13:30:01.5Z'), 1765719001500);
   assert.match(newTraceId(), /^[0-9a-f]{32}$/);
 });
 
@@ -153,5 +164,35 @@ test('generated JSON Schema files are up to date (run `npm run schemas` if not)'
   assert.deepEqual(present, [...expected.keys()].sort());
   for (const [name, text] of expected) {
     assert.equal(readFileSync(`${SCHEMA_DIR}${name}`, 'utf8'), text, `${name} is stale`);
+  }
+});
+
+test('the fast date-time check accepts only what ajv-formats accepts', async () => {
+  const { Ajv } = await import('ajv');
+  const formats = (await import('ajv-formats')) as unknown as { default: (ajv: InstanceType<typeof Ajv>) => void };
+  const reference = new Ajv();
+  formats.default(reference);
+  const check = reference.compile({ type: 'string', format: 'date-time' });
+  const samples = [
+    '2025-12-14T13:30:00Z', '2025-12-14T13:30:00.1Z', '2025-12-14T13:30:00.123456Z', '2024-02-29T00:00:00Z',
+    '2025-02-29T00:00:00Z', '1900-02-29T00:00:00Z', '2000-02-29T23:59:59.999Z', '2025-04-31T00:00:00Z',
+    '2025-13-01T00:00:00Z', '2025-00-01T00:00:00Z', '2025-12-00T00:00:00Z', '2025-12-14T24:00:00Z',
+    '2025-12-14T23:60:00Z', '2025-12-14T23:59:60Z', '2016-12-31T23:59:60Z', '2025-12-14T13:30:00.Z',
+    '2025-12-14T13:30:00', '2025-12-14t13:30:00z', '2025-12-14 13:30:00Z', '2025-12-14T13:30:00+01:00',
+    '2025-1-14T13:30:00Z', '2025-12-14T13:30:0aZ', '+2025-12-14T13:30:00Z', '2025-12-14T13:30:00.12a4Z',
+  ];
+  let seed = 42;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const alphabet = '0123456789-:.TZtz +';
+  for (let i = 0; i < 20_000; i++) {
+    const chars = [...samples[i % samples.length]!];
+    chars[Math.floor(random() * chars.length)] = alphabet[Math.floor(random() * alphabet.length)]!;
+    samples.push(chars.join(''));
+  }
+  for (const text of samples) {
+    if (isCanonicalUtcDateTime(text)) assert.ok(check(text), `fast check accepted ${text}`);
+    const viaSchema = validatePayload('agent.tts.cancel', { ...ExamplePayloads['agent.tts.cancel'], timestamp: text });
+    const timestampRejected = !viaSchema.ok && viaSchema.error.startsWith('timestamp');
+    assert.equal(timestampRejected, !check(text), text);
   }
 });

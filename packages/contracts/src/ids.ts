@@ -41,8 +41,24 @@ export function preciseNowMs(): number {
 /**
  * ISO-8601 UTC timestamp with microseconds ("2025-12-14T13:30:00.000123Z"). Still plain
  * ISO-8601 for every consumer; ARC consumers read the extra digits for sub-ms hop latency.
+ * The "YYYY-MM-DDTHH:MM:SS." part is formatted once per second and reused (~0.8 → ~0.2 µs).
  */
 export function isoTimestamp(epochMs: number = preciseNowMs()): string {
+  const second = Math.floor(epochMs / 1000);
+  if (second !== formattedSecond) {
+    const iso = new Date(second * 1000).toISOString();
+    // years outside 0000–9999 ("+275760-…") take the general path
+    if (iso.length !== 24) return generalIsoTimestamp(epochMs);
+    formattedSecond = second;
+    formattedPrefix = iso.slice(0, 20);
+  }
+  const micros = Math.min(999_999, Math.floor((epochMs - second * 1000) * 1000));
+  return `${formattedPrefix}${String(micros).padStart(6, '0')}Z`;
+}
+let formattedSecond = Number.NaN;
+let formattedPrefix = '';
+
+function generalIsoTimestamp(epochMs: number): string {
   const wholeMs = Math.floor(epochMs);
   const micros = Math.floor((epochMs - wholeMs) * 1000);
   return `${new Date(wholeMs).toISOString().slice(0, -1)}${String(micros).padStart(3, '0')}Z`;
@@ -50,6 +66,32 @@ export function isoTimestamp(epochMs: number = preciseNowMs()): string {
 
 /** Epoch ms of an ISO-8601 timestamp, keeping digits below the millisecond; NaN when unparseable. */
 export function parseTimestampMs(timestamp: string): number {
+  // Fast path for what isoTimestamp writes, "YYYY-MM-DDTHH:MM:SS.ffffffZ": the whole seconds are
+  // parsed once per second (Date.parse), the fraction digit by digit.
+  if (timestamp.length === 27 && timestamp.charCodeAt(19) === 46 /* . */ && timestamp.charCodeAt(26) === 90 /* Z */) {
+    let secondMs: number;
+    if (parsedPrefix !== '' && timestamp.startsWith(parsedPrefix)) secondMs = parsedSecondMs;
+    else {
+      const prefix = timestamp.slice(0, 19);
+      secondMs = Date.parse(`${prefix}Z`);
+      if (Number.isNaN(secondMs)) return secondMs;
+      parsedPrefix = prefix;
+      parsedSecondMs = secondMs;
+    }
+    let micros = 0;
+    for (let i = 20; i < 26; i++) {
+      const digit = timestamp.charCodeAt(i) - 48;
+      if (digit < 0 || digit > 9) return generalParseTimestampMs(timestamp);
+      micros = micros * 10 + digit;
+    }
+    return secondMs + micros / 1000;
+  }
+  return generalParseTimestampMs(timestamp);
+}
+let parsedPrefix = '';
+let parsedSecondMs = 0;
+
+function generalParseTimestampMs(timestamp: string): number {
   const ms = Date.parse(timestamp);
   if (Number.isNaN(ms)) return ms;
   const fraction = /T\d{2}:\d{2}:\d{2}\.(\d+)/.exec(timestamp)?.[1];

@@ -62,6 +62,7 @@ const ajvLogger = {
 };
 const ajv = new Ajv({ allErrors: false, strict: false, verbose: true, unicode: false, logger: ajvLogger });
 addFormats(ajv);
+useFastDateTime(ajv);
 ajv.addKeyword({
   keyword: 'maxDepth',
   type: 'object',
@@ -69,6 +70,57 @@ ajv.addKeyword({
   errors: false,
   validate: (max: number, data: unknown) => depthOf(data, max + 1) <= max,
 });
+
+/**
+ * ajv-formats' "date-time" (RFC 3339, full mode) splits the string and runs two regexes:
+ * ~0.5 µs per timestamp, paid on every publish and every receive. Timestamps ARC writes are
+ * "YYYY-MM-DDTHH:MM:SS[.fraction]Z"; those are checked here character by character (digits,
+ * separators, month 1–12, day within the month incl. leap years, 00:00:00–23:59:59). Only a
+ * sure "valid" is answered here; anything else (offsets, lowercase, leap seconds, errors) goes
+ * to ajv-formats' own check, so the accepted set is exactly ajv-formats'.
+ */
+function useFastDateTime(instance: Ajv): void {
+  const general = instance.formats['date-time'] as { validate: (s: string) => boolean; compare?: (a: string, b: string) => number | undefined };
+  const fullCheck = general.validate;
+  instance.addFormat('date-time', {
+    type: 'string',
+    validate: (text: string) => isCanonicalUtcDateTime(text) || fullCheck(text),
+    ...(general.compare ? { compare: general.compare } : {}),
+  });
+}
+
+const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function digitsAt(text: string, start: number, count: number): number {
+  let value = 0;
+  for (let i = start; i < start + count; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/** true only for a valid "YYYY-MM-DDTHH:MM:SS[.d+]Z" (seconds 00–59); false means "ask the full check". */
+export function isCanonicalUtcDateTime(text: string): boolean {
+  const length = text.length;
+  if (length < 20 || text.charCodeAt(length - 1) !== 90 /* Z */) return false;
+  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 84 /* T */) return false;
+  if (text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return false;
+  if (length > 20) {
+    // ".d+" between the seconds and the Z
+    if (length < 22 || text.charCodeAt(19) !== 46 || digitsAt(text, 20, length - 21) < 0) return false;
+  }
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 2);
+  const day = digitsAt(text, 8, 2);
+  const hour = digitsAt(text, 11, 2);
+  const minute = digitsAt(text, 14, 2);
+  const second = digitsAt(text, 17, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month]!);
+}
 
 function depthOf(value: unknown, stopAt: number, depth = 0): number {
   if (depth >= stopAt || value === null || typeof value !== 'object') return depth;
