@@ -122,11 +122,18 @@ export function isCanonicalUtcDateTime(text: string): boolean {
   return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month]!);
 }
 
+/** Nesting depth, stopping at `stopAt`. Walks own enumerable keys without allocating (Object.values did). */
 function depthOf(value: unknown, stopAt: number, depth = 0): number {
   if (depth >= stopAt || value === null || typeof value !== 'object') return depth;
   let deepest = depth + 1;
-  for (const child of Object.values(value as Record<string, unknown>)) {
-    deepest = Math.max(deepest, depthOf(child, stopAt, depth + 1));
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length && deepest < stopAt; i++) deepest = Math.max(deepest, depthOf(value[i], stopAt, depth + 1));
+    return deepest;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) continue;
+    deepest = Math.max(deepest, depthOf(record[key], stopAt, depth + 1));
     if (deepest >= stopAt) break;
   }
   return deepest;

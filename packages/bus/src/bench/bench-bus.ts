@@ -206,7 +206,10 @@ async function measure(mode: Mode, scenario: Scenario, url: string): Promise<Rec
   });
   await send(mode, url, plan.count, plan.rate);
   const outcome = await result;
-  child.kill();
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const timer = setTimeout(() => child.kill(), 10_000);
+  await exited;
+  clearTimeout(timer);
   return outcome;
 }
 
@@ -296,7 +299,8 @@ async function main(): Promise<void> {
 if (process.argv[2] === 'receiver') {
   process.once('message', (command: ReceiverCommand) => {
     void runReceiver(command).then((result) => {
-      process.send?.({ result });
+      // exit on its own (not killed) so `node --cpu-prof` can write the receiver's profile
+      process.send?.({ result }, () => process.exit(0));
     });
   });
 } else {
