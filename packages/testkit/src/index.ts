@@ -6,3 +6,4 @@ export type { NatsServerHandle, NatsServerOptions } from './nats-server.js';
 export { startLiveKitServer } from './livekit-server.js';
 export type { LiveKitServerHandle, LiveKitServerOptions } from './livekit-server.js';
 export { collect, silentLogger } from './collect.js';
+export type { Collector } from './collect.js';

@@ -21,5 +21,16 @@ export const VoiceConfig = Type.Object({
   VOICE_LLM_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 300_000, default: 8_000, description: 'constraints.timeout_ms of brain requests' }),
   VOICE_TTS_VOICE: Type.Optional(Type.String({ minLength: 1, description: 'voice_id of TTS requests (the TTS worker default when unset)' })),
   VOICE_IDENTITY: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', default: 'arc-listener', description: 'identity prefix of the hidden listening participant' }),
+  VOICE_AGENT_IDENTITY_PREFIXES: Type.String({
+    pattern: '^[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*$',
+    default: 'arc-agent',
+    description: "identity prefixes of ARC's own participants (the TTS agent's TTS_IDENTITY); their tracks never start or end a user session",
+  }),
+  VOICE_RECONCILE_INTERVAL_MS: Type.Integer({
+    minimum: 0,
+    maximum: 3_600_000,
+    default: 15_000,
+    description: 'how often LiveKit is asked for user microphones nobody listens to (a restart, a lost listener); 0 = only at start',
+  }),
 });
 export type VoiceConfig = Static<typeof VoiceConfig>;

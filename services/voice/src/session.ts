@@ -36,7 +36,8 @@ export interface SessionDeps {
   router: TtsRoomRouter;
   instanceId: string;
   service: string;
-  onEnded: (session: VoiceSession) => void;
+  /** called once, with the reason the session ended */
+  onEnded: (session: VoiceSession, reason: string) => void;
 }
 
 interface Turn {
@@ -378,7 +379,7 @@ export class VoiceSession {
     });
     this.deps.logger.info({ room: this.init.roomName, session_id: this.sessionId, reason, turns: this.turnCount }, 'session ended');
     this.chunks = [];
-    this.deps.onEnded(this);
+    this.deps.onEnded(this, reason);
     await this.room.disconnect().catch(() => {});
   }
 }

@@ -174,6 +174,12 @@ export class Conversation {
     };
   }
 
+  /** Stays silent for `ms`, as a real microphone does: silence frames, not no frames. */
+  async pause(ms: number): Promise<void> {
+    const until = performance.now() + ms;
+    while (performance.now() < until) await this.captureSilence();
+  }
+
   private async play(audio: Int16Array): Promise<void> {
     for (let offset = 0; offset < audio.length; offset += FRAME_SAMPLES) {
       const chunk = new Int16Array(FRAME_SAMPLES);

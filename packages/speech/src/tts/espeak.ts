@@ -1,5 +1,8 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { downmix } from '../audio/pcm.js';
+import { resample } from '../audio/resample.js';
+import { parseWav } from '../audio/wav.js';
 import { PhonemizerError } from '../errors.js';
 
 /** A line that espeak-ng turns into a fixed phoneme string; it marks the end of each answer. */
@@ -139,4 +142,28 @@ export class EspeakPhonemizer {
 function clean(text: string): string {
   // The sentinel word is removed too, so text can never fake the end of an answer.
   return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/zqxj/gi, ' ').trim();
+}
+
+export interface EspeakSpeechOptions {
+  /** espeak-ng voice (default "en-us") */
+  voice?: string;
+  /** words per minute (espeak-ng -s; default 160) */
+  wordsPerMinute?: number;
+  /** output rate (default 16 kHz, what STT and `arc talk` use) */
+  sampleRate?: number;
+  /** binary to run (default "espeak-ng", or env ESPEAK_NG) */
+  binary?: string;
+}
+
+/**
+ * Text spoken by espeak-ng, mono float audio: a voice unlike the agent's Piper voice, so the
+ * user's side of a conversation is easy to tell apart (`arc talk --say`, tests, benchmarks).
+ */
+export function espeakSpeech(text: string, options: EspeakSpeechOptions = {}): Float32Array {
+  const binary = options.binary ?? process.env['ESPEAK_NG'] ?? 'espeak-ng';
+  const result = spawnSync(binary, ['-v', options.voice ?? 'en-us', '-s', String(options.wordsPerMinute ?? 160), '--stdout', text], { maxBuffer: 256 * 1024 * 1024 });
+  if (result.error) throw new PhonemizerError(`cannot run ${binary}: ${result.error.message} (install the espeak-ng package)`, { cause: result.error });
+  if (result.status !== 0) throw new PhonemizerError(`${binary} exited with code ${result.status}: ${result.stderr.toString().trim()}`);
+  const wav = parseWav(result.stdout, `${binary} --stdout`);
+  return resample(downmix(wav.samples, wav.channels), wav.sampleRate, options.sampleRate ?? 16_000);
 }
