@@ -3,7 +3,6 @@
 FROM node:20-bookworm-slim AS build
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends espeak-ng python3 python3-pip ca-certificates && rm -rf /var/lib/apt/lists/*
 WORKDIR /arc
-ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.base.json ./
 COPY packages ./packages
 COPY services ./services

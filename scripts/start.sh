@@ -2,14 +2,10 @@
 # npm start: install what is missing, build, then run the whole stack on loopback (arc up).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export ONNXRUNTIME_NODE_INSTALL=skip
 if [ -f .arc/stack.pid ] && kill -0 "$(cat .arc/stack.pid)" 2>/dev/null; then
   echo "ARC is already running (pid $(cat .arc/stack.pid)); stop it with Ctrl-C in its terminal or 'kill $(cat .arc/stack.pid)'." >&2
   exit 1
 fi
-bash scripts/install-system.sh
-bash scripts/install-livekit.sh
-[ -d node_modules/@nats-io/transport-node ] || npm ci --no-audit --no-fund
+bash scripts/setup.sh
 npm run --silent build
-npm run --silent models:fetch
 exec node packages/cli/dist/main.js up "$@"

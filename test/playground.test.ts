@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { RoomServiceClient } from 'livekit-server-sdk';
-import { startScriptedOpenAIServer } from '@arc/brain/testing';
+import { startScriptedOpenAIServer } from '@arc/testkit';
 import { startPlayground } from '@arc/cli';
 import { loadAudio, writeWav } from '@arc/speech';
 import { REPO_ROOT, findBinary, freePort, startLiveKitServer, startNatsServer, waitFor, type ManagedProcess } from '@arc/testkit';

@@ -1,9 +1,11 @@
-export { REPO_ROOT, TOOLS_BIN, MissingBinaryError, findBinary } from './binaries.js';
-export { freePort, startProcess, waitFor } from './process.js';
-export type { ManagedProcess } from './process.js';
+// Process helpers come from the dev stack (arc up runs on them too).
+export { REPO_ROOT, TOOLS_BIN, MissingBinaryError, findBinary, freePort, startProcess, waitFor } from '@arc/devstack';
+export type { ManagedProcess } from '@arc/devstack';
 export { startNatsServer } from './nats-server.js';
 export type { NatsServerHandle, NatsServerOptions } from './nats-server.js';
 export { startLiveKitServer } from './livekit-server.js';
 export type { LiveKitServerHandle, LiveKitServerOptions } from './livekit-server.js';
 export { collect, silentLogger } from './collect.js';
 export type { Collector } from './collect.js';
+export { startScriptedOpenAIServer, echoReply } from './scripted-openai-server.js';
+export type { ScriptedOpenAIServer, ScriptedOpenAIServerOptions, ScriptedReply, ScriptedRequest, Script, ChatCompletionRequestBody } from './scripted-openai-server.js';

@@ -1,8 +1,7 @@
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findBinary } from './binaries.js';
-import { freePort, startProcess, waitFor } from './process.js';
+import { findBinary, freePort, liveKitConfigYaml, startProcess, waitFor } from '@arc/devstack';
 
 export interface LiveKitServerHandle {
   /** ws://127.0.0.1:<port> for participants */
@@ -28,23 +27,7 @@ export async function startLiveKitServer(options: LiveKitServerOptions = {}): Pr
   const apiSecret = 'secret-secret-secret-secret-secret-32';
   const dir = mkdtempSync(join(tmpdir(), 'arc-livekit-'));
   const configPath = join(dir, 'livekit.yaml');
-  const lines = [
-    `port: ${port}`,
-    'bind_addresses: ["127.0.0.1"]',
-    'rtc:',
-    `  tcp_port: ${tcpPort}`,
-    `  udp_port: ${udpPort}`,
-    '  use_external_ip: false',
-    '  node_ip: 127.0.0.1',
-    'keys:',
-    `  ${apiKey}: ${apiSecret}`,
-    'logging:',
-    '  level: info',
-  ];
-  if (options.webhookUrls?.length) {
-    lines.push('webhook:', `  api_key: ${apiKey}`, '  urls:', ...options.webhookUrls.map((url) => `    - ${url}`));
-  }
-  writeFileSync(configPath, `${lines.join('\n')}\n`);
+  writeFileSync(configPath, liveKitConfigYaml({ port, tcpPort, udpPort, apiKey, apiSecret, ...(options.webhookUrls ? { webhookUrls: options.webhookUrls } : {}) }));
   const server = startProcess(binary, ['--config', configPath]);
   const httpUrl = `http://127.0.0.1:${port}`;
   await waitFor(

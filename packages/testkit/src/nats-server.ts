@@ -2,8 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findBinary } from './binaries.js';
-import { freePort, startProcess, waitFor, type ManagedProcess } from './process.js';
+import { findBinary, freePort, startProcess, waitFor, type ManagedProcess } from '@arc/devstack';
 
 export interface NatsServerHandle {
   readonly url: string;

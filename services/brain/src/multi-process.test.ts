@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { collect, startNatsServer, startProcess, type ManagedProcess, type NatsServerHandle } from '@arc/testkit';
-import { startScriptedOpenAIServer, type ScriptedOpenAIServer } from './testing/scripted-openai-server.js';
+import { startScriptedOpenAIServer, type ScriptedOpenAIServer } from '@arc/testkit';
 import { BrainClient, brainRequest } from './test-support.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));

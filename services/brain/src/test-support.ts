@@ -2,7 +2,7 @@
 import { connectBus, type Bus } from '@arc/bus';
 import { newTraceId, Subjects, type BrainRequest } from '@arc/contracts';
 import { collect, silentLogger } from '@arc/testkit';
-import type { ScriptedReply, ScriptedRequest } from './testing/scripted-openai-server.js';
+import type { ScriptedReply, ScriptedRequest } from '@arc/testkit';
 
 let counter = 0;
 

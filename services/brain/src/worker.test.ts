@@ -8,7 +8,7 @@ import { startWorker, type RunningWorker } from '@arc/runtime';
 import { startNatsServer, silentLogger, type NatsServerHandle } from '@arc/testkit';
 import { brainWorker } from './worker.js';
 import { DEFAULT_SYSTEM_PROMPT } from './config.js';
-import { startScriptedOpenAIServer, type ScriptedOpenAIServer, type ScriptedReply } from './testing/scripted-openai-server.js';
+import { startScriptedOpenAIServer, type ScriptedOpenAIServer, type ScriptedReply } from '@arc/testkit';
 import { BrainClient, brainRequest, scriptByInput } from './test-support.js';
 
 const FALLBACK = 'Sorry, I lost my train of thought. Could you say that again?';

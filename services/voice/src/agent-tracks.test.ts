@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { dispose } from '@livekit/rtc-node';
-import { startScriptedOpenAIServer, type ScriptedOpenAIServer } from '@arc/brain/testing';
+import { startScriptedOpenAIServer, type ScriptedOpenAIServer } from '@arc/testkit';
 import { Conversation } from '@arc/cli';
 import { espeakSpeech, float32ToInt16 } from '@arc/speech';
 import {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AccessToken } from 'livekit-server-sdk';
 import { dispose } from '@livekit/rtc-node';
-import { startScriptedOpenAIServer, type ScriptedOpenAIServer } from '@arc/brain/testing';
+import { startScriptedOpenAIServer, type ScriptedOpenAIServer } from '@arc/testkit';
 import { Conversation } from '@arc/cli';
 import { MoonshineStt, float32ToInt16, int16ToFloat32, loadAudio, wordErrors } from '@arc/speech';
 import {

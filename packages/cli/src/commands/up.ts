@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { connectBus } from '@arc/bus';
-import { REPO_ROOT, findBinary, startProcess, waitFor, type ManagedProcess } from '@arc/testkit';
+import { REPO_ROOT, findBinary, liveKitConfigYaml, startProcess, waitFor, type ManagedProcess } from '@arc/devstack';
 import { startPlayground, type Playground } from '../playground/server.js';
 
 export const STACK_DIR = join(REPO_ROOT, '.arc');
@@ -42,25 +42,16 @@ function workerEntries(): { name: string; main: string }[] {
 
 function livekitConfig(): string {
   const d = StackDefaults;
-  return [
-    `port: ${d.livekitPort}`,
-    'bind_addresses: ["127.0.0.1"]',
-    'rtc:',
-    `  tcp_port: ${d.livekitTcpPort}`,
-    `  udp_port: ${d.livekitUdpPort}`,
-    '  use_external_ip: false',
-    '  node_ip: 127.0.0.1',
-    'keys:',
-    `  ${d.livekitApiKey}: ${d.livekitApiSecret}`,
-    'logging:',
-    '  level: warn',
+  return liveKitConfigYaml({
+    port: d.livekitPort,
+    tcpPort: d.livekitTcpPort,
+    udpPort: d.livekitUdpPort,
+    apiKey: d.livekitApiKey,
+    apiSecret: d.livekitApiSecret,
+    logLevel: 'warn',
     // LiveKit tells the voice worker about tracks through signed webhooks.
-    'webhook:',
-    `  api_key: ${d.livekitApiKey}`,
-    '  urls:',
-    `    - http://127.0.0.1:${d.voicePort}/livekit/webhook`,
-    '',
-  ].join('\n');
+    webhookUrls: [`http://127.0.0.1:${d.voicePort}/livekit/webhook`],
+  });
 }
 
 export function registerUpCommand(program: Command): void {

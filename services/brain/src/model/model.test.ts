@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startScriptedOpenAIServer } from '../testing/scripted-openai-server.js';
+import { startScriptedOpenAIServer } from '@arc/testkit';
 import { confidenceFrom } from '../graph.js';
 import { ModelCallError } from './errors.js';
 import { toLlamaHistory } from './llama-model.js';

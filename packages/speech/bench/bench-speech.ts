@@ -5,10 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadAudio } from '../audio/wav.js';
-import { MoonshineStt } from '../stt/moonshine.js';
-import { PiperVoice } from '../tts/piper.js';
-import { SileroVad, VAD_FRAME_SAMPLES } from '../vad/silero.js';
+import { MoonshineStt, PiperVoice, SileroVad, VAD_FRAME_SAMPLES, loadAudio } from '@arc/speech';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const RUNS = 5;

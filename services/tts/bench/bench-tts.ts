@@ -12,7 +12,7 @@ import { AudioStream, Room, RoomEvent, TrackKind, dispose, type AudioFrame } fro
 import { connectBus } from '@arc/bus';
 import { preciseNowMs } from '@arc/contracts';
 import { REPO_ROOT, collect, startLiveKitServer, startNatsServer, startProcess, waitFor } from '@arc/testkit';
-import { TtsRoomRouter } from '../router.js';
+import { TtsRoomRouter } from '@arc/tts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const SENTENCE = 'Sure, it is ten past nine in the evening in Paris now.'; // 12 words

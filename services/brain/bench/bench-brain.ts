@@ -10,11 +10,10 @@
 // requests one at a time so queueing does not count. Target: median ≤ 5 ms.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { connectBus } from '@arc/bus';
 import { newTraceId } from '@arc/contracts';
 import { REPO_ROOT, silentLogger, startNatsServer, startProcess } from '@arc/testkit';
-import { startScriptedOpenAIServer } from '../testing/scripted-openai-server.js';
+import { startScriptedOpenAIServer } from '@arc/testkit';
 
 const REQUESTS = 200;
 const WARMUP = 100;
@@ -29,7 +28,7 @@ const nats = await startNatsServer();
 const llm = await startScriptedOpenAIServer({
   fallback: { type: 'text', text: ['Hello there. ', 'This is ', 'the rest of ', 'the answer.'], firstTokenDelayMs: MODEL_FIRST_TOKEN_MS, chunkDelayMs: 1 },
 });
-const worker = startProcess(process.execPath, [fileURLToPath(new URL('../main.js', import.meta.url))], {
+const worker = startProcess(process.execPath, [join(REPO_ROOT, 'services', 'brain', 'dist', 'main.js')], {
   env: { PATH: process.env['PATH'], NATS_URL: nats.url, OPENAI_BASE_URL: llm.url, BRAIN_MODEL: 'scripted-gpt', LOG_LEVEL: 'info' },
 });
 const overhead: number[] = [];

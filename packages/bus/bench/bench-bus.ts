@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { ExamplePayloads, isoTimestamp, preciseNowMs, type BrainRequest } from '@arc/contracts';
 import { startNatsServer } from '@arc/testkit';
-import { connectBus } from '../index.js';
+import { connectBus } from '@arc/bus';
 
 type Mode = 'raw' | 'arc';
 type Scenario = 'latency' | 'throughput' | 'fanout';

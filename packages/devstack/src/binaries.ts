@@ -2,7 +2,7 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Repository root (packages/testkit/dist → ../../..). */
+/** Repository root (packages/devstack/dist → ../../..). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** Where scripts/install-livekit.sh caches the Go-built livekit-server (git-ignored). */
 export const TOOLS_BIN = join(REPO_ROOT, '.tools', 'bin');

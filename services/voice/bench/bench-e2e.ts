@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dispose } from '@livekit/rtc-node';
 import { parseTimestampMs, preciseNowMs } from '@arc/contracts';
-import { startScriptedOpenAIServer } from '@arc/brain/testing';
+import { startScriptedOpenAIServer } from '@arc/testkit';
 import { Conversation } from '@arc/cli';
 import { float32ToInt16, loadAudio } from '@arc/speech';
 import { REPO_ROOT, collect, freePort, startLiveKitServer, startNatsServer, startProcess, type ManagedProcess } from '@arc/testkit';
