@@ -1,9 +1,20 @@
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ExamplePayloads, PayloadValidationError, isoTimestamp, ttsWorkerRequestSubject, type BrainRequest } from '@arc/contracts';
+import { ExamplePayloads, isoTimestamp, workerSubject as targeted, type BrainRequest } from '@arc/contracts';
 import { collect, startNatsServer, waitFor, type NatsServerHandle } from '@arc/testkit';
-import { connectBus, NoRespondersError, PayloadTooLargeError, type Bus, type MessageMeta } from './index.js';
+import {
+  BadSubjectError,
+  BusError,
+  connectBus,
+  InvalidPayloadError,
+  NoRespondersError,
+  NoWorkerError,
+  PayloadTooLargeError,
+  StickyRouter,
+  type Bus,
+  type MessageMeta,
+} from './index.js';
 
 let nats: NatsServerHandle;
 const buses: Bus[] = [];
@@ -54,8 +65,9 @@ test('publishing an invalid payload throws a typed error naming the field; nothi
   const a = await bus();
   assert.throws(
     () => a.publish('agent.brain.request', { ...request(), constraints: { max_tokens: -1 } }),
-    (error: unknown) => error instanceof PayloadValidationError && /constraints\.max_tokens/.test(error.message),
+    (error: unknown) => error instanceof InvalidPayloadError && error instanceof BusError && /constraints\.max_tokens/.test(error.message),
   );
+  assert.throws(() => a.publishRaw('agent..request', '{}'), (error: unknown) => error instanceof BadSubjectError && error instanceof BusError);
   assert.equal(a.snapshot().published, 0);
 });
 
@@ -197,9 +209,10 @@ test('close drains: a handler already running finishes before close resolves', a
   assert.equal(finished, true);
 });
 
-test('request/reply: the TTS affinity handshake, worker-targeted subjects and no-responder errors', async () => {
+test('request/reply: the TTS affinity handshake, worker subjects and no-responder errors', async () => {
   const [voice, tts] = [await bus('arc-voice-test'), await bus('arc-tts-test')];
-  const workerSubject = ttsWorkerRequestSubject(tts.instanceId);
+  const workerSubject = targeted('agent.tts.request', tts.instanceId);
+  assert.equal(workerSubject, `agent.tts.worker.${tts.instanceId}.request`);
   const texts: string[] = [];
   const accept = (payload: { request_id: string; target_room: string; text: string }, meta: MessageMeta) => {
     texts.push(payload.text);
@@ -216,6 +229,46 @@ test('request/reply: the TTS affinity handshake, worker-targeted subjects and no
   await waitFor(() => texts.length === 2, 5000, 'targeted request');
   assert.deepEqual(texts, ['first', 'second']);
 
-  await assert.rejects(voice.request(ttsWorkerRequestSubject('gone-worker'), { ...speak }, { timeoutMs: 2000 }), NoRespondersError);
-  assert.throws(() => ttsWorkerRequestSubject('bad.id'), /invalid subject/);
+  await assert.rejects(voice.request(targeted('agent.tts.request', 'gone-worker'), { ...speak }, { timeoutMs: 2000 }), NoRespondersError);
+  assert.throws(() => targeted('agent.tts.request', 'bad.id'), /invalid subject/);
+});
+
+test('sticky router: first message to the queue group, later ones to the worker that took it, in order; a gone worker hands over', async () => {
+  const sender = await bus('arc-sender');
+  const workers = await Promise.all(['w1', 'w2'].map((id) => connectBus({ servers: nats.url, service: 'arc-worker', instanceId: id })));
+  buses.push(...workers);
+  const heard: { worker: string; room: string; text: string }[] = [];
+  for (const worker of workers) {
+    const own = targeted('agent.tts.request', worker.instanceId);
+    const take = async (payload: { request_id: string; target_room: string; text: string }, meta: MessageMeta) => {
+      heard.push({ worker: worker.instanceId, room: payload.target_room, text: payload.text });
+      await sleep(Math.random() * 5); // replies take their time; the order is the router's job
+      meta.respond?.({ request_id: payload.request_id, instance_id: worker.instanceId, target_room: payload.target_room, worker_subject: own });
+    };
+    worker.subscribe('agent.tts.request', take, { queue: 'arc-tts' });
+    worker.subscribe(own, take);
+    await worker.flush();
+  }
+  const router = new StickyRouter(sender, { subject: 'agent.tts.request', keyOf: (r) => r.target_room, ackTimeoutMs: 1000 });
+  const { timestamp: _t, trace_id: _id, ...speak } = ExamplePayloads['agent.tts.request'];
+  const say = (room: string, text: string) => router.send({ ...speak, request_id: `${room}-${text}`, target_room: room, text });
+  await Promise.all(['1', '2', '3', '4', '5'].map((n) => say('room-a', n)));
+  const inA = heard.filter((h) => h.room === 'room-a');
+  assert.deepEqual(inA.map((h) => h.text), ['1', '2', '3', '4', '5'], 'in order');
+  assert.equal(new Set(inA.map((h) => h.worker)).size, 1, 'one worker serves the room');
+  const holder = router.workerFor('room-a')!;
+  assert.match(holder, /^agent\.tts\.worker\.w[12]\.request$/);
+
+  // The holder goes away: the next message goes back to the queue group and the other worker takes it.
+  const gone = workers.find((w) => holder.includes(`.${w.instanceId}.`))!;
+  await gone.close(1000);
+  const handedOver = await say('room-a', '6');
+  assert.notEqual(handedOver.worker_subject, holder);
+  assert.equal(router.workerFor('room-a'), handedOver.worker_subject);
+
+  const survivor = workers.find((w) => w !== gone)!;
+  await survivor.close(1000);
+  await assert.rejects(say('room-a', '7'), (error: unknown) => error instanceof NoWorkerError && error.key === 'room-a' && error instanceof BusError);
+  router.release('room-a');
+  assert.equal(router.workerFor('room-a'), undefined);
 });

@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import pino, { type Logger } from 'pino';
 import {
   assertValidSubject,
-  assertPayload,
   deadLetterSubject,
   hasSchema,
   isDeadLetterSubject,
@@ -13,7 +12,7 @@ import {
   preciseNowMs,
   validatePayload,
   validateReply,
-  PayloadValidationError,
+  InvalidSubjectError,
   type DeadLetter,
   type DeadLetterReason,
   type PayloadOf,
@@ -21,9 +20,17 @@ import {
   type ReplyOf,
   type RequestSubject,
   type RoutableSubject,
-  type TtsWorkerRequestSubject,
+  type WorkerSubject,
 } from '@arc/contracts';
-import { BusClosedError, BusConnectError, NoRespondersError, PayloadTooLargeError, RequestTimeoutError } from './errors.js';
+import {
+  BadSubjectError,
+  BusClosedError,
+  BusConnectError,
+  InvalidPayloadError,
+  NoRespondersError,
+  PayloadTooLargeError,
+  RequestTimeoutError,
+} from './errors.js';
 import { BusMetricsRecorder, type BusMetricsSnapshot } from './metrics.js';
 
 export interface BusOptions {
@@ -50,7 +57,7 @@ export interface MessageMeta {
   sizeBytes: number;
   /**
    * Present when the message was sent as a NATS request (see `Bus.request`): answers it with
-   * a reply validated against the subject's reply schema. Throws PayloadValidationError.
+   * a reply validated against the subject's reply schema. Throws InvalidPayloadError.
    */
   respond?: (reply: Record<string, unknown>) => void;
 }
@@ -158,26 +165,25 @@ export class Bus {
 
   /**
    * Validates and publishes. Fills `timestamp` and `trace_id` when absent. Throws
-   * PayloadValidationError or PayloadTooLargeError; a publish while disconnected is not sent
+   * InvalidPayloadError or PayloadTooLargeError; a publish while disconnected is not sent
    * (at-most-once), counted as dropped and logged.
    */
   publish<S extends RoutableSubject>(subject: S, input: PublishInput<S>): PublishOutcome<PayloadOf<S>> {
-    const payload = this.complete(subject, input);
-    const checked = assertPayload(subject, payload);
+    const checked = checkPayload(subject, this.complete(subject, input));
     const sent = this.send(subject, encodeJson(checked));
     return { payload: checked, sent };
   }
 
   /** Publishes bytes as they are (for `arc pub --raw` and fuzzing); only the subject is checked. */
   publishRaw(subject: string, data: Uint8Array | string): boolean {
-    assertValidSubject(subject);
+    checkSubject(subject);
     return this.send(subject, typeof data === 'string' ? textEncoder.encode(data) : data);
   }
 
   subscribe<S extends RoutableSubject>(subject: S, handler: Handler<PayloadOf<S>>, options?: SubscribeOptions): BusSubscription;
   subscribe(pattern: string, handler: Handler<unknown>, options?: SubscribeOptions): BusSubscription;
   subscribe(pattern: string, handler: Handler<never>, options: SubscribeOptions = {}): BusSubscription {
-    assertValidSubject(pattern, { wildcards: true });
+    checkSubject(pattern, true);
     const deadLetter = options.deadLetter ?? true;
     const callback = (error: Error | null, msg: Msg) => {
       if (error) {
@@ -202,11 +208,11 @@ export class Bus {
    * NoRespondersError when nobody subscribes (fast), RequestTimeoutError after `timeoutMs`.
    */
   async request<S extends RequestSubject>(
-    subject: S | TtsWorkerRequestSubject,
+    subject: S | WorkerSubject<S>,
     input: PublishInput<S>,
     options: { timeoutMs?: number } = {},
   ): Promise<{ payload: PayloadOf<S>; reply: ReplyOf<S> }> {
-    const payload = assertPayload(subject, this.complete(subject, input as PublishInput<typeof subject>)) as PayloadOf<S>;
+    const payload = checkPayload(subject, this.complete(subject, input as PublishInput<typeof subject>)) as PayloadOf<S>;
     const data = encodeJson(payload);
     if (data.byteLength > this.maxPayloadBytes) throw new PayloadTooLargeError(subject, data.byteLength, this.maxPayloadBytes);
     const timeoutMs = options.timeoutMs ?? 2_000;
@@ -225,10 +231,10 @@ export class Bus {
     try {
       decoded = JSON.parse(textDecoder.decode(msg.data));
     } catch (error) {
-      throw new PayloadValidationError(`reply to ${subject}`, `not JSON: ${(error as Error).message}`);
+      throw new InvalidPayloadError(`reply to ${subject}`, `not JSON: ${(error as Error).message}`, { cause: error });
     }
     const checked = validateReply(subject, decoded);
-    if (!checked.ok) throw new PayloadValidationError(`reply to ${subject}`, checked.error);
+    if (!checked.ok) throw new InvalidPayloadError(`reply to ${subject}`, checked.error);
     return { payload, reply: checked.value as ReplyOf<S> };
   }
 
@@ -353,7 +359,7 @@ export class Bus {
   private respond(msg: Msg, request: { trace_id?: string }, input: Record<string, unknown>): void {
     const reply = { timestamp: isoTimestamp(), ...(request.trace_id ? { trace_id: request.trace_id } : {}), ...input };
     const checked = validateReply(msg.subject, reply);
-    if (!checked.ok) throw new PayloadValidationError(`reply to ${msg.subject}`, checked.error);
+    if (!checked.ok) throw new InvalidPayloadError(`reply to ${msg.subject}`, checked.error);
     msg.respond(textEncoder.encode(JSON.stringify(checked.value)));
   }
 
@@ -459,6 +465,21 @@ export class Bus {
           this.log.debug({ status: status.type }, 'NATS status');
       }
     }
+  }
+}
+
+function checkPayload<S extends RoutableSubject>(subject: S, payload: unknown): PayloadOf<S> {
+  const result = validatePayload(subject, payload);
+  if (!result.ok) throw new InvalidPayloadError(subject, result.error);
+  return result.value;
+}
+
+function checkSubject(subject: string, wildcards = false): void {
+  try {
+    assertValidSubject(subject, { wildcards });
+  } catch (error) {
+    if (error instanceof InvalidSubjectError) throw new BadSubjectError(error.subject, error.reason, { cause: error });
+    throw error;
   }
 }
 

@@ -46,3 +46,40 @@ export class RequestTimeoutError extends BusError {
     super(`no reply to request on ${subject} within ${timeoutMs} ms`);
   }
 }
+
+/** A payload (or a reply) that does not match its subject's schema; nothing was sent. */
+export class InvalidPayloadError extends BusError {
+  override readonly name = 'InvalidPayloadError';
+  constructor(
+    readonly subject: string,
+    /** the field at fault and why, e.g. "constraints.max_tokens: must be >= 1 (got -1)" */
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`invalid payload for ${subject}: ${reason}`, options);
+  }
+}
+
+/** A subject ARC does not allow (empty tokens, wildcards where none may be, other characters). */
+export class BadSubjectError extends BusError {
+  override readonly name = 'BadSubjectError';
+  constructor(
+    readonly subject: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`invalid subject "${subject}": ${reason}`, options);
+  }
+}
+
+/** No worker took a sticky-routed message: nobody subscribes to the queue group, or nobody answered in time. */
+export class NoWorkerError extends BusError {
+  override readonly name = 'NoWorkerError';
+  constructor(
+    readonly subject: string,
+    readonly key: string,
+    cause: unknown,
+  ) {
+    super(`no worker took the ${subject} message for "${key}": ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}

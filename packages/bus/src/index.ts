@@ -1,5 +1,16 @@
 export { Bus, connectBus } from './bus.js';
 export type { BusOptions, BusSubscription, Handler, MessageMeta, PublishOutcome, SubscribeOptions } from './bus.js';
-export { BusError, BusClosedError, BusConnectError, NoRespondersError, PayloadTooLargeError, RequestTimeoutError } from './errors.js';
+export {
+  BusError,
+  BadSubjectError,
+  BusClosedError,
+  BusConnectError,
+  InvalidPayloadError,
+  NoRespondersError,
+  NoWorkerError,
+  PayloadTooLargeError,
+  RequestTimeoutError,
+} from './errors.js';
+export { StickyRouter, type StickyRouterOptions } from './sticky-router.js';
 export { BusMetricsRecorder } from './metrics.js';
 export type { BusMetricsSnapshot, Counter } from './metrics.js';

@@ -2,4 +2,4 @@
 export { startPlayground, type Playground, type PlaygroundOptions } from './playground/server.js';
 export { askAgent, Conversation, TALK_SAMPLE_RATE, type TalkOptions, type TalkResult } from './talk/conversation.js';
 export { MonitorState, type MonitorEvent, type ServiceView } from './monitor/state.js';
-export { StackDefaults } from './commands/up.js';
+export { StackDefaults } from './config.js';

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { BusError } from '@arc/bus';
+import { ConfigError, ExitCodes } from '@arc/runtime';
 import { describeCliError, registerBusCommands } from './commands/bus.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerSpeechCommands } from './commands/speech.js';
@@ -18,6 +19,10 @@ registerTalkCommand(program);
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`arc: ${error.message}\n`);
+    process.exit(ExitCodes.badConfig);
+  }
   const known = describeCliError(error) ?? (error instanceof BusError ? error.message : undefined);
   process.stderr.write(`arc: ${known ?? (error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`);
   process.exit(1);

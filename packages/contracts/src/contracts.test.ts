@@ -97,9 +97,15 @@ test('semantic limits name the field and value range', () => {
     assert.equal(result.ok, false);
     if (!result.ok) assert.match(result.error, expected);
   }
-  const badEnum = validatePayload('agent.brain.error', { ...ExamplePayloads['agent.brain.error'], error_type: 'oops' });
-  assert.equal(badEnum.ok, false);
-  if (!badEnum.ok) assert.match(badEnum.error, /error_type: must be one of "timeout"/);
+  for (const [subject, first] of [
+    ['agent.brain.error', 'timeout'],
+    ['agent.voice.error', 'livekit_join_failed'],
+    ['agent.tts.error', 'unknown_voice'],
+  ] as const) {
+    const badEnum = validatePayload(subject, { ...ExamplePayloads[subject], error_type: 'oops' });
+    assert.equal(badEnum.ok, false, `${subject}: error_type is one of a list`);
+    if (!badEnum.ok) assert.match(badEnum.error, new RegExp(`error_type: must be one of "${first}"`));
+  }
   const noTarget = validatePayload('agent.tts.cancel', { timestamp: isoTimestamp(), trace_id: newTraceId() });
   assert.equal(noTarget.ok, false);
   if (!noTarget.ok) assert.match(noTarget.error, /target_room or request_id/);

@@ -15,6 +15,7 @@
  *   before every consumer is upgraded; wrong types and missing required fields are not.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import type { RequestSubject } from './subjects.js';
 
 const ID_MAX = 256;
 /** Largest user utterance / answer text accepted on the bus. */
@@ -263,28 +264,47 @@ export const TtsAcceptedSchema = Type.Object(
     trace_id: TraceId,
     instance_id: Id('TTS worker that took the room'),
     target_room: Id('room it now speaks in'),
-    worker_subject: Type.String({ pattern: '^agent\\.tts\\.worker\\.[A-Za-z0-9_-]+\\.request$', description: 'send later requests for this room here' }),
+    worker_subject: Type.String({ pattern: '^agent\\.tts\\.worker\\.[A-Za-z0-9_-]+\\.request$', description: 'the worker subject of the worker that took it: later requests for the room go there' }),
   },
   { $id: 'agent.tts.request.reply', description: 'Reply to an agent.tts.request sent as a NATS request: which worker holds the room.' },
 );
 
-const workerErrorFields = {
+const workerErrorFields = <T extends string>(errorTypes: readonly T[]) => ({
   timestamp: Timestamp,
   trace_id: TraceId,
-  error_type: Type.String({ minLength: 1, maxLength: 128 }),
+  error_type: Type.Union(errorTypes.map((t) => Type.Literal(t))),
   error_message: Type.String({ maxLength: 4096 }),
   request_id: Type.Optional(Id('request that failed')),
   session_id: Type.Optional(Id('session id')),
   instance_id: Type.Optional(Id('worker instance')),
-};
+});
+
+/** What went wrong in the voice worker. */
+export const VoiceErrorTypes = [
+  'livekit_join_failed', // the listener could not join the user's room
+  'stt_failed', // transcription threw
+  'brain_timeout', // no brain answer in VOICE_BRAIN_TIMEOUT_MS; the fallback was spoken
+  'no_tts_worker', // no TTS worker took the room's request
+  'tts_request_failed', // a TTS request failed otherwise
+] as const;
 
 export const VoiceErrorSchema = Type.Object(
-  { ...workerErrorFields, room_name: Type.Optional(Id('room')) },
+  { ...workerErrorFields(VoiceErrorTypes), room_name: Type.Optional(Id('room')) },
   { $id: 'agent.voice.error', description: 'A failure in the voice worker (webhooks, audio, STT, turn timeouts).' },
 );
 
+/** Why a TTS request was not spoken. */
+export const TtsErrorTypes = [
+  'unknown_voice', // voice_id is not loaded by the worker
+  'text_too_long', // over TTS_MAX_TEXT_CHARS
+  'nothing_to_say', // only punctuation or symbols
+  'room_not_found', // no such LiveKit room (the agent never creates rooms)
+  'livekit_error', // joining or publishing in the room failed
+  'synthesis_failed', // the engine threw
+] as const;
+
 export const TtsErrorSchema = Type.Object(
-  { ...workerErrorFields, target_room: Type.Optional(Id('room')) },
+  { ...workerErrorFields(TtsErrorTypes), target_room: Type.Optional(Id('room')) },
   { $id: 'agent.tts.error', description: 'A TTS request could not be spoken.' },
 );
 
@@ -360,10 +380,10 @@ export const DeadLetterSchema = Type.Object(
   { $id: 'dlq', description: 'dlq.<original subject>.<error_type>: a message that failed validation or processing.' },
 );
 
-/** Schemas of replies, for subjects that may be sent as NATS requests. */
+/** Schemas of replies, for subjects that are sent as NATS requests. */
 export const ReplySchemas = {
   'agent.tts.request': TtsAcceptedSchema,
-} satisfies Record<string, TSchema>;
+} satisfies Record<RequestSubject, TSchema>;
 
 export const SubjectSchemas = {
   'agent.voice.track.published': TrackPublishedSchema,
@@ -398,6 +418,8 @@ export type TtsRequest = Static<typeof TtsRequestSchema>;
 export type TtsCompleted = Static<typeof TtsCompletedSchema>;
 export type TtsCancel = Static<typeof TtsCancelSchema>;
 export type TtsError = Static<typeof TtsErrorSchema>;
+export type TtsErrorType = (typeof TtsErrorTypes)[number];
+export type VoiceErrorType = (typeof VoiceErrorTypes)[number];
 export type TtsAccepted = Static<typeof TtsAcceptedSchema>;
 export type BusMetrics = Static<typeof BusMetricsSchema>;
 export type Heartbeat = Static<typeof HeartbeatSchema>;

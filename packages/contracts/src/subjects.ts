@@ -22,31 +22,54 @@ export const Subjects = {
 } as const;
 
 /**
- * TTS room affinity (the idea of seed 000's node-targeted subjects: one request, one node, no
- * double-speaking). The first `agent.tts.request` for a room is a NATS *request* to the queue
- * group; the TTS worker that takes it replies at once with `TtsAccepted` naming its
- * `worker_subject`. Every later request for that room goes to that subject,
- * `agent.tts.worker.<instance_id>.request`, so one worker speaks in a room, in order. When the
- * worker disappears (no responders / timeout), the sender goes back to the queue group.
+ * Subjects that are sent as NATS requests: the receiver acknowledges each message with a reply
+ * (its schema is in `ReplySchemas`). Only TTS requests today: the reply says which worker holds
+ * the room.
  */
-export type TtsWorkerRequestSubject = `agent.tts.worker.${string}.request`;
+export const REQUEST_SUBJECTS = [Subjects.ttsRequest] as const;
+export type RequestSubject = (typeof REQUEST_SUBJECTS)[number];
 
-export function ttsWorkerRequestSubject(instanceId: string): TtsWorkerRequestSubject {
-  const subject = `agent.tts.worker.${instanceId}.request` as const;
-  if (!TOKEN.test(instanceId)) throw new InvalidSubjectError(subject, `instance id "${instanceId}" must be one token of A-Z a-z 0-9 _ -`);
-  return subject;
+/** `a.b.c` → ["a.b", "c"]: everything before the last token, and the last token. */
+type SplitLast<S extends string> = S extends `${infer Head}.${infer Tail}`
+  ? Tail extends `${string}.${string}`
+    ? SplitLast<Tail> extends [infer H extends string, infer L extends string]
+      ? [`${Head}.${H}`, L]
+      : never
+    : [Head, Tail]
+  : never;
+
+/**
+ * Worker-targeted subjects (the idea of seed 000's node-targeted subjects: one request, one
+ * node). The first message of a conversation goes to a request subject's queue group; the
+ * worker that takes it replies with its own subject, `<prefix>.worker.<instance_id>.<action>`
+ * (`agent.tts.request` → `agent.tts.worker.tts-1.request`), and later messages go there, so one
+ * worker serves a room, in order. A worker subject carries its request subject's schema.
+ */
+export type WorkerSubject<S extends RequestSubject = RequestSubject> = `${SplitLast<S>[0]}.worker.${string}.${SplitLast<S>[1]}`;
+
+export function workerSubject<S extends RequestSubject>(subject: S, instanceId: string): WorkerSubject<S> {
+  const cut = subject.lastIndexOf('.');
+  const targeted = `${subject.slice(0, cut)}.worker.${instanceId}${subject.slice(cut)}` as WorkerSubject<S>;
+  if (!TOKEN.test(instanceId)) throw new InvalidSubjectError(targeted, `instance id "${instanceId}" must be one token of A-Z a-z 0-9 _ -`);
+  return targeted;
 }
 
-export function isTtsWorkerRequestSubject(subject: string): subject is TtsWorkerRequestSubject {
-  return /^agent\.tts\.worker\.[A-Za-z0-9_-]+\.request$/.test(subject);
+const WORKER_SUBJECT = /^(.+)\.worker\.[A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)$/;
+
+/** The request subject a worker subject targets (`agent.tts.worker.x.request` → `agent.tts.request`), if it is one. */
+export function requestSubjectOf(subject: string): RequestSubject | undefined {
+  const match = WORKER_SUBJECT.exec(subject);
+  if (!match) return undefined;
+  const base = `${match[1]}.${match[2]}`;
+  return (REQUEST_SUBJECTS as readonly string[]).includes(base) ? (base as RequestSubject) : undefined;
 }
 
 export type SubjectKey = keyof typeof Subjects;
 /** A concrete subject with a fixed schema (not a wildcard, not a dead letter). */
 export type KnownSubject = (typeof Subjects)[SubjectKey];
 export const KNOWN_SUBJECTS: readonly KnownSubject[] = Object.values(Subjects);
-/** Subjects a payload may be published to: the known ones plus worker-targeted TTS requests. */
-export type RoutableSubject = KnownSubject | TtsWorkerRequestSubject;
+/** Subjects a payload may be published to: the known ones plus worker subjects. */
+export type RoutableSubject = KnownSubject | WorkerSubject;
 
 /** Wildcard patterns operators use (seed 002 "Wildcard Subscriptions" plus dead letters). */
 export const Wildcards = {
@@ -55,7 +78,7 @@ export const Wildcards = {
   brain: 'agent.brain.>',
   tts: 'agent.tts.>',
   trackEvents: 'agent.*.track.>',
-  ttsWorkerRequests: 'agent.tts.worker.*.request',
+  workerSubjects: 'agent.*.worker.*.*',
   agentErrors: '*.*.error',
   systemErrors: 'system.*.error',
   deadLetters: 'dlq.>',

@@ -5,19 +5,22 @@ import { DeadLetterSchema, ReplySchemas, SubjectSchemas, type DeadLetter } from 
 import {
   isDeadLetterSubject,
   isKnownSubject,
-  isTtsWorkerRequestSubject,
+  requestSubjectOf,
   type KnownSubject,
+  type RequestSubject,
   type RoutableSubject,
+  type WorkerSubject,
 } from './subjects.js';
 
-/** The known subject whose schema governs `subject` (worker-targeted TTS requests → agent.tts.request). */
-export type SchemaSubjectOf<S extends RoutableSubject> = S extends KnownSubject ? S : 'agent.tts.request';
+/** The known subject whose schema governs `subject`: itself, or the request subject a worker subject targets. */
+export type SchemaSubjectOf<S extends RoutableSubject> = S extends KnownSubject
+  ? S
+  : { [R in RequestSubject]: S extends WorkerSubject<R> ? R : never }[RequestSubject];
 
 /** The payload type carried on a subject. */
 export type PayloadOf<S extends RoutableSubject> = Static<(typeof SubjectSchemas)[SchemaSubjectOf<S>]>;
 
-/** Subjects that may be sent as NATS requests, and the type of their reply. */
-export type RequestSubject = keyof typeof ReplySchemas;
+/** The reply to a request subject. */
 export type ReplyOf<S extends RequestSubject> = Static<(typeof ReplySchemas)[S]>;
 
 /** What a publisher passes: the bus fills `timestamp` and `trace_id` when they are absent. */
@@ -29,8 +32,7 @@ export type PublishInput<S extends RoutableSubject> = Omit<PayloadOf<S>, 'timest
 /** The known subject whose schema applies to a concrete subject, if any. */
 export function schemaSubjectOf(subject: string): KnownSubject | undefined {
   if (isKnownSubject(subject)) return subject;
-  if (isTtsWorkerRequestSubject(subject)) return 'agent.tts.request';
-  return undefined;
+  return requestSubjectOf(subject);
 }
 
 export type ValidationResult<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -145,7 +147,7 @@ const deadLetterValidator = ajv.compile(DeadLetterSchema);
 const replyValidators = new Map<string, ValidateFunction>();
 for (const [subject, schema] of Object.entries(ReplySchemas)) replyValidators.set(subject, ajv.compile(schema));
 
-/** The validator for a concrete subject: a known or worker-targeted subject, or any `dlq.…` subject. */
+/** The validator for a concrete subject: a known subject or worker subject, or any `dlq.…` subject. */
 function validatorFor(subject: string): ValidateFunction | undefined {
   const schemaSubject = schemaSubjectOf(subject);
   if (schemaSubject) return validators.get(schemaSubject);

@@ -39,16 +39,19 @@ export function defaultManifestPath(): string {
   return process.env['ARC_MODELS_MANIFEST'] ?? join(repoRoot, 'models', 'manifest.json');
 }
 
-/** Weights live here; `ARC_MODELS_DIR` overrides (tests use a temp dir). */
+/**
+ * Weights live here; `ARC_MODELS_DIR` overrides (tests use a temp dir). Workers validate the
+ * variable at start and pass it as `root`; this default serves the fetch tools.
+ */
 export function modelsRoot(): string {
   const dir = process.env['ARC_MODELS_DIR'];
   if (dir) return isAbsolute(dir) ? dir : resolve(dir);
   return join(repoRoot, 'models', 'cache');
 }
 
-export function modelDir(id: string, manifest: Manifest = loadManifest()): string {
+export function modelDir(id: string, manifest: Manifest = loadManifest(), root: string = modelsRoot()): string {
   getModel(id, manifest);
-  return join(modelsRoot(), id);
+  return join(root, id);
 }
 
 export function getModel(id: string, manifest: Manifest = loadManifest()): ModelEntry {

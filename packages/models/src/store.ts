@@ -158,10 +158,10 @@ async function fetchFromSources(model: ModelEntry, files: ModelFile[], dir: stri
  * Absolute path of one file of a fetched model, for engines to load.
  * Checks only existence and size (cheap); `verifyModels` does the sha256.
  */
-export function resolveModelFile(id: string, fileName: string, manifest: Manifest = loadManifest()): string {
+export function resolveModelFile(id: string, fileName: string, manifest: Manifest = loadManifest(), root?: string): string {
   const model = getModel(id, manifest);
   const file = model.files.find((f) => f.path === fileName);
-  const path = join(modelDir(id, manifest), fileName);
+  const path = join(modelDir(id, manifest, root), fileName);
   if (!file) {
     throw new ModelFileMissingError(id, fileName, path, `is not listed in the manifest (files: ${model.files.map((f) => f.path).join(', ')})`);
   }

@@ -26,6 +26,7 @@ export const CommonConfig = Type.Object({
     { default: 'info', description: 'pino log level' },
   ),
   INSTANCE_ID: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'process instance id (default: service-random)' })),
+  ARC_MODELS_DIR: Type.Optional(Type.String({ minLength: 1, description: 'where model weights are stored (default models/cache)' })),
 });
 export type CommonConfig = Static<typeof CommonConfig>;
 
@@ -64,6 +65,19 @@ export function loadConfig<P extends TProperties>(
     throw describe(errors.find((e) => e.keyword !== 'anyOf') ?? errors[0]!, env);
   }
   return candidate as CommonConfig & Static<TObject<P>>;
+}
+
+/**
+ * A check of a configured value beyond its schema (a model the manifest must list, say): an
+ * error from `check` becomes a ConfigError naming the variable, so the worker exits with code 2.
+ */
+export function checkVariable(variable: string, value: string | undefined, check: () => void): void {
+  try {
+    check();
+  } catch (error) {
+    const reason = (error as { reason?: unknown }).reason;
+    throw new ConfigError(variable, value, typeof reason === 'string' ? reason : (error as Error).message);
+  }
 }
 
 /** Markdown table of variables for the README and `--help`. */

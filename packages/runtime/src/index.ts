@@ -1,6 +1,6 @@
 export { defineWorker, startWorker, runWorker, ExitCodes } from './worker.js';
 export type { WorkerContext, WorkerDefinition, WorkerHandle, RunningWorker, StartOptions } from './worker.js';
-export { loadConfig, describeConfig, CommonConfig, ConfigError } from './config.js';
+export { loadConfig, describeConfig, checkVariable, CommonConfig, ConfigError } from './config.js';
 export { createLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export { HeartbeatReporter } from './heartbeat.js';

@@ -58,3 +58,14 @@ export class ModelFilesMissingError extends SpeechError {
     super(`model directory ${dir} is missing ${missing.join(', ')}; ${hint}`);
   }
 }
+
+/** An engine or model choice (configuration) that cannot work: names which, the value, and what would. */
+export class EngineChoiceError extends SpeechError {
+  constructor(
+    readonly field: 'engine' | 'model',
+    readonly value: string,
+    readonly reason: string,
+  ) {
+    super(`${field} ${JSON.stringify(value)} ${reason}`);
+  }
+}

@@ -1,24 +1,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveModelFile } from '@arc/models';
-import { createSession, sessionConfigFromEnv, setProviderWarning } from './providers.js';
+import { Value } from '@sinclair/typebox/value';
+import { createSession, setProviderWarning } from './providers.js';
+import { SpeechConfig, speechSettings } from './settings.js';
 
-test('ORT_PROVIDERS and thread counts are read from the environment', () => {
-  assert.deepEqual(sessionConfigFromEnv({}), { providers: ['cpu'], intraOpThreads: 0, interOpThreads: 0 });
-  assert.deepEqual(sessionConfigFromEnv({ ORT_PROVIDERS: 'CUDA, cpu', ORT_INTRA_OP_THREADS: '2', ORT_INTER_OP_THREADS: '1' }), {
-    providers: ['cuda', 'cpu'],
-    intraOpThreads: 2,
-    interOpThreads: 1,
+test('speech settings: ORT_PROVIDERS, thread counts, models dir and espeak-ng from a validated configuration', () => {
+  const config = Value.Default(SpeechConfig, {}) as SpeechConfig;
+  assert.deepEqual(speechSettings(config), { session: { providers: ['cpu'], intraOpThreads: 0, interOpThreads: 0 }, espeakBinary: 'espeak-ng' });
+  assert.deepEqual(speechSettings({ ...config, ORT_PROVIDERS: 'cuda,cpu', ORT_INTRA_OP_THREADS: 2, ORT_INTER_OP_THREADS: 1, ARC_MODELS_DIR: '/m' }), {
+    session: { providers: ['cuda', 'cpu'], intraOpThreads: 2, interOpThreads: 1 },
+    modelsDir: '/m',
+    espeakBinary: 'espeak-ng',
   });
-  assert.throws(() => sessionConfigFromEnv({ ORT_PROVIDERS: 'tpu' }), /unknown execution provider "tpu"/);
-  assert.throws(() => sessionConfigFromEnv({ ORT_INTRA_OP_THREADS: 'many' }), /ORT_INTRA_OP_THREADS/);
+  assert.equal(Value.Check(SpeechConfig, { ...config, ORT_PROVIDERS: 'tpu' }), false, 'unknown execution provider');
+  assert.equal(Value.Check(SpeechConfig, { ...config, ORT_INTRA_OP_THREADS: -1 }), false);
 });
 
 test('cuda without a GPU falls back to CPU with exactly one warning', async () => {
   const warnings: string[] = [];
   setProviderWarning((m) => warnings.push(m));
   const path = resolveModelFile('silero-vad-v5', 'silero_vad.onnx');
-  const sessions = [await createSession(path, { providers: ['cuda'] }), await createSession(path, { providers: ['cuda'] })];
+  const cuda = { providers: ['cuda' as const], intraOpThreads: 0, interOpThreads: 0 };
+  const sessions = [await createSession(path, cuda), await createSession(path, cuda)];
   for (const s of sessions) {
     assert.ok(s.inputNames.includes('input'));
     await s.release();

@@ -12,33 +12,6 @@ export interface SessionConfig {
   interOpThreads: number;
 }
 
-/**
- * Reads the environment once per call:
- *   ORT_PROVIDERS       comma list, e.g. "cuda" or "cuda,cpu" (default "cpu")
- *   ORT_INTRA_OP_THREADS / ORT_INTER_OP_THREADS   integers (default 0 = ORT decides)
- */
-export function sessionConfigFromEnv(env: NodeJS.ProcessEnv = process.env): SessionConfig {
-  const providers = (env['ORT_PROVIDERS'] ?? 'cpu')
-    .split(',')
-    .map((p) => p.trim().toLowerCase())
-    .filter((p) => p !== '');
-  for (const p of providers) {
-    if (p !== 'cpu' && p !== 'cuda') throw new RangeError(`ORT_PROVIDERS: unknown execution provider "${p}" (known: cpu, cuda)`);
-  }
-  const threads = (name: string): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return 0;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 0) throw new RangeError(`${name}: expected a non-negative integer, got "${raw}"`);
-    return n;
-  };
-  return {
-    providers: providers.length > 0 ? (providers as ExecutionProvider[]) : ['cpu'],
-    intraOpThreads: threads('ORT_INTRA_OP_THREADS'),
-    interOpThreads: threads('ORT_INTER_OP_THREADS'),
-  };
-}
-
 /** Set after the first failed attempt: later sessions go straight to CPU instead of failing again. */
 let acceleratorFailed = false;
 let warn: (message: string) => void = (m) => console.warn(m);
@@ -53,8 +26,7 @@ export function setProviderWarning(fn: (message: string) => void): void {
  * this onnxruntime-node build), the session is opened on CPU and a single warning is printed for
  * the whole process, not one per model.
  */
-export async function createSession(modelPath: string, overrides: Partial<SessionConfig> = {}): Promise<ort.InferenceSession> {
-  const config = { ...sessionConfigFromEnv(), ...overrides };
+export async function createSession(modelPath: string, config: SessionConfig): Promise<ort.InferenceSession> {
   const options = (providers: ExecutionProvider[]): ort.InferenceSession.SessionOptions => {
     const o: ort.InferenceSession.SessionOptions = { executionProviders: providers, graphOptimizationLevel: 'all' };
     if (config.intraOpThreads > 0) o.intraOpNumThreads = config.intraOpThreads;

@@ -9,10 +9,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AccessToken } from 'livekit-server-sdk';
 import { AudioStream, Room, RoomEvent, TrackKind, dispose, type AudioFrame } from '@livekit/rtc-node';
-import { connectBus } from '@arc/bus';
+import { StickyRouter, connectBus } from '@arc/bus';
 import { preciseNowMs } from '@arc/contracts';
 import { REPO_ROOT, collect, startLiveKitServer, startNatsServer, startProcess, waitFor } from '@arc/testkit';
-import { TtsRoomRouter } from '@arc/tts';
+
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const SENTENCE = 'Sure, it is ten past nine in the evening in Paris now.'; // 12 words
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const rooms: Room[] = [];
   try {
     await worker.waitForOutput(/TTS worker ready/, 60_000);
-    const router = new TtsRoomRouter(bus);
+    const router = new StickyRouter(bus, { subject: 'agent.tts.request', keyOf: (request) => request.target_room });
     for (const roomCount of [1, 4]) {
       const names = Array.from({ length: roomCount }, (_, i) => `bench-${roomCount}-${i}`);
       const speechAt = new Map<string, number[]>();

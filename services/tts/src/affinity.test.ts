@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { AccessToken } from 'livekit-server-sdk';
 import { AudioStream, Room, RoomEvent, TrackKind, dispose, type AudioFrame } from '@livekit/rtc-node';
-import { connectBus } from '@arc/bus';
+import { StickyRouter, connectBus } from '@arc/bus';
 import { MoonshineStt, int16ToFloat32, wordErrors } from '@arc/speech';
 import { REPO_ROOT, collect, startLiveKitServer, startNatsServer, startProcess, waitFor } from '@arc/testkit';
-import { TtsRoomRouter } from './router.js';
+
 
 const MAIN = join(REPO_ROOT, 'services', 'tts', 'dist', 'main.js');
 
@@ -52,7 +52,7 @@ test('two TTS workers, three rooms, three sentences each: one voice per room, co
   }
 
   const sentences = (room: string) => [`This is the first answer for ${room}.`, 'Here comes the second sentence.', 'And this is the last one.'];
-  const router = new TtsRoomRouter(bus);
+  const router = new StickyRouter(bus, { subject: 'agent.tts.request', keyOf: (request) => request.target_room });
   const sent = new Map<string, string[]>();
   await Promise.all(
     roomNames.flatMap((room) =>

@@ -1,4 +1,4 @@
-export { ttsWorker, TTS_SERVICE, TtsRequestError } from './worker.js';
+export { ttsWorker, TTS_SERVICE } from './worker.js';
+export { TtsService, TtsRequestError, type TtsServiceOptions } from './tts-service.js';
 export { TtsConfig } from './config.js';
 export { RoomSpeaker, type SpeakJob, type SpeakOutcome } from './room-speaker.js';
-export { TtsRoomRouter, NoTtsWorkerError, type TtsRouterOptions } from './router.js';

@@ -5,7 +5,7 @@
  */
 import { AudioFrame, AudioSource, LocalAudioTrack, Room, RoomEvent, TrackPublishOptions, TrackSource } from '@livekit/rtc-node';
 import { AccessToken } from 'livekit-server-sdk';
-import { float32ToInt16, int16ToFloat32, resample, type PiperVoice } from '@arc/speech';
+import { float32ToInt16, int16ToFloat32, resample, type TtsEngine } from '@arc/speech';
 import type { Logger } from '@arc/runtime';
 
 const FRAME_MS = 20;
@@ -13,7 +13,7 @@ const FRAME_MS = 20;
 export interface SpeakJob {
   requestId: string;
   text: string;
-  voice: PiperVoice;
+  voice: TtsEngine;
   receivedAt: number;
 }
 

@@ -1,14 +1,22 @@
 import { Type, type Static } from '@arc/runtime';
+import { STT_ENGINES, SpeechConfig, VAD_ENGINES, type SttEngineName, type VadEngineName } from '@arc/speech';
 
 export const DEFAULT_VOICE_FALLBACK = "Sorry, I can't answer right now. Please try again in a moment.";
 
+const vadEngines = Object.keys(VAD_ENGINES) as VadEngineName[];
+const sttEngines = Object.keys(STT_ENGINES) as SttEngineName[];
+
 /** Environment variables of the voice worker (the common ones are added by the runtime). */
-export const VoiceConfig = Type.Object({
+export const VoiceConfig = Type.Composite([SpeechConfig, Type.Object({
   LIVEKIT_URL: Type.String({ pattern: '^wss?://', description: 'LiveKit server' }),
   LIVEKIT_API_KEY: Type.String({ minLength: 1, description: 'LiveKit API key (also verifies webhooks)' }),
   LIVEKIT_API_SECRET: Type.String({ minLength: 1, description: 'LiveKit API secret' }),
   VOICE_HTTP_HOST: Type.String({ default: '127.0.0.1', description: 'address of the webhook/health HTTP server' }),
   VOICE_HTTP_PORT: Type.Integer({ minimum: 0, maximum: 65_535, default: 8088, description: 'port of POST /livekit/webhook and GET /healthz (0 = any free port)' }),
+  VOICE_VAD_ENGINE: Type.Union(vadEngines.map((name) => Type.Literal(name)), { default: 'silero', description: `voice-activity detector (${vadEngines.join(', ')})` }),
+  VOICE_VAD_MODEL: Type.Optional(Type.String({ minLength: 1, description: "VAD model: a manifest id of the engine's models or a directory (default: the engine's default)" })),
+  VOICE_STT_ENGINE: Type.Union(sttEngines.map((name) => Type.Literal(name)), { default: 'moonshine', description: `speech-to-text engine (${sttEngines.join(', ')})` }),
+  VOICE_STT_MODEL: Type.Optional(Type.String({ minLength: 1, description: "STT model: a manifest id of the engine's models or a directory (whisper: required)" })),
   VOICE_EOU_SILENCE_MS: Type.Integer({ minimum: 100, maximum: 5_000, default: 500, description: 'silence that ends a user turn' }),
   VOICE_MIN_SPEECH_MS: Type.Integer({ minimum: 50, maximum: 2_000, default: 250, description: 'speech shorter than this is noise: it neither starts a turn nor interrupts the agent' }),
   VOICE_MAX_TURN_MS: Type.Integer({ minimum: 1_000, maximum: 120_000, default: 20_000, description: 'a turn is cut after this much continuous speech' }),
@@ -32,5 +40,5 @@ export const VoiceConfig = Type.Object({
     default: 15_000,
     description: 'how often LiveKit is asked for user microphones nobody listens to (a restart, a lost listener); 0 = only at start',
   }),
-});
+})]);
 export type VoiceConfig = Static<typeof VoiceConfig>;

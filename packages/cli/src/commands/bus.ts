@@ -12,6 +12,7 @@ import {
   type KnownSubject,
   type PublishInput,
 } from '@arc/contracts';
+import { cliConfig } from '../config.js';
 import { MonitorState } from '../monitor/state.js';
 import { renderEvent, renderScreen } from '../monitor/render.js';
 
@@ -19,7 +20,7 @@ export class CliError extends Error {
   override readonly name = 'CliError';
 }
 
-const natsUrl = (options: { server?: string }) => options.server ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const natsUrl = (options: { server?: string }) => options.server ?? cliConfig().NATS_URL;
 
 function openBus(options: { server?: string }): Promise<Bus> {
   return connectBus({ servers: natsUrl(options), service: 'arc-cli', connectTimeoutMs: 5_000 });

@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ModelError } from '@arc/models';
-import { DEFAULT_VOICE, MoonshineStt, PiperVoice, SileroVad, SpeechError, encodeWav, loadAudio } from '@arc/speech';
+import { DEFAULT_VOICE, SileroVad, SpeechError, createStt, createTts, encodeWav, loadAudio } from '@arc/speech';
+import { cliSpeechSettings } from '../config.js';
 
 /** Speech and model errors already name the file/field/value; print them without a stack. */
 async function reportErrors(run: () => Promise<void>): Promise<void> {
@@ -29,7 +30,7 @@ export function registerSpeechCommands(program: Command): void {
       reportErrors(async () => {
         const t0 = performance.now();
         const audio = loadAudio(file);
-        const stt = await MoonshineStt.load();
+        const stt = await createStt({ engine: 'moonshine' }, cliSpeechSettings());
         const loadMs = performance.now() - t0;
         try {
           const result = await stt.transcribe(audio);
@@ -57,7 +58,7 @@ export function registerSpeechCommands(program: Command): void {
     .action((text: string, options: { output: string; voice: string }) =>
       reportErrors(async () => {
         const t0 = performance.now();
-        const voice = await PiperVoice.load({ voice: options.voice });
+        const voice = await createTts({ engine: 'piper', model: options.voice }, cliSpeechSettings());
         const loadMs = performance.now() - t0;
         try {
           const t1 = performance.now();
@@ -98,7 +99,7 @@ export function registerSpeechCommands(program: Command): void {
     .action((file: string, options: { threshold: string; minSilence: string; minSpeech: string; json?: boolean }) =>
       reportErrors(async () => {
         const audio = loadAudio(file);
-        const vad = await SileroVad.load();
+        const vad = await SileroVad.load({ settings: cliSpeechSettings() });
         try {
           const segments = await vad.segments(audio, {
             threshold: Number(options.threshold),

@@ -1,25 +1,16 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { dispose } from '@livekit/rtc-node';
-import { MoonshineStt, float32ToInt16, int16ToFloat32, loadAudio, writeWav } from '@arc/speech';
-import { StackDefaults } from './up.js';
+import { createStt, espeakSpeech, float32ToInt16, int16ToFloat32, loadAudio, writeWav } from '@arc/speech';
+import { cliConfig, cliSpeechSettings } from '../config.js';
 import { TALK_SAMPLE_RATE, askAgent } from '../talk/conversation.js';
 import { CliError } from './bus.js';
 
 /** Speech for --say: espeak-ng, a voice unlike the agent's, so the two are easy to tell apart. */
 function synthesizeQuestion(text: string): Float32Array {
-  const dir = mkdtempSync(join(tmpdir(), 'arc-talk-'));
   try {
-    const wav = join(dir, 'question.wav');
-    execFileSync('espeak-ng', ['-v', 'en-us', '-s', '160', '-w', wav, text]);
-    return loadAudio(wav, TALK_SAMPLE_RATE);
+    return espeakSpeech(text, { sampleRate: TALK_SAMPLE_RATE, binary: cliConfig().ESPEAK_NG });
   } catch (error) {
     throw new CliError(`could not synthesize the question with espeak-ng: ${(error as Error).message}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -39,16 +30,16 @@ export function registerTalkCommand(program: Command): void {
       const question = float32ToInt16(options.wav ? loadAudio(options.wav, TALK_SAMPLE_RATE) : synthesizeQuestion(options.say!));
       try {
         const result = await askAgent(question, {
-          livekitUrl: options.livekitUrl ?? process.env.LIVEKIT_URL ?? `ws://127.0.0.1:${StackDefaults.livekitPort}`,
-          apiKey: process.env.LIVEKIT_API_KEY ?? StackDefaults.livekitApiKey,
-          apiSecret: process.env.LIVEKIT_API_SECRET ?? StackDefaults.livekitApiSecret,
+          livekitUrl: options.livekitUrl ?? cliConfig().LIVEKIT_URL,
+          apiKey: cliConfig().LIVEKIT_API_KEY,
+          apiSecret: cliConfig().LIVEKIT_API_SECRET,
           room: options.room,
           answerTimeoutMs: options.timeoutMs,
         });
         if (options.out) writeWav(options.out, result.answer, TALK_SAMPLE_RATE);
         let transcript = '';
         if (result.answer.length > 0) {
-          const stt = await MoonshineStt.load();
+          const stt = await createStt({ engine: 'moonshine' }, cliSpeechSettings());
           transcript = (await stt.transcribe(int16ToFloat32(result.answer))).text;
         }
         const summary = {

@@ -3,22 +3,12 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { connectBus } from '@arc/bus';
 import { REPO_ROOT, findBinary, liveKitConfigYaml, startProcess, waitFor, type ManagedProcess } from '@arc/devstack';
+import { StackDefaults } from '../config.js';
 import { startPlayground, type Playground } from '../playground/server.js';
 
 export const STACK_DIR = join(REPO_ROOT, '.arc');
 const PID_FILE = join(STACK_DIR, 'stack.pid');
 
-export const StackDefaults = {
-  natsPort: 4222,
-  livekitPort: 7880,
-  livekitTcpPort: 7881,
-  livekitUdpPort: 7882,
-  playgroundPort: 7890,
-  voicePort: 8088,
-  livekitApiKey: 'devkey',
-  // livekit-server wants secrets of 32+ characters; this one is for loopback development only.
-  livekitApiSecret: 'arc-local-development-secret-0123456789',
-};
 
 /** pid of a running `arc up`, if any. */
 function runningStack(): number | undefined {

@@ -1,18 +1,28 @@
-import { SpeechError } from '../errors.js';
+import { isDirectory, resolveEngineChoice, type EngineChoice, type EngineEntry } from '../engine-choice.js';
+import { DEFAULT_SPEECH_SETTINGS, type SpeechSettings } from '../settings.js';
 import { MoonshineStt } from './moonshine.js';
 import type { SttEngine } from './types.js';
 import { WhisperOnnxStt } from './whisper.js';
 
-/** Engine choice as configuration (e.g. from env STT_ENGINE / STT_MODEL_DIR), so a swap needs no code. */
-export type SttConfig = { engine: 'moonshine'; dir?: string } | { engine: 'whisper'; dir: string; quantized?: boolean };
+/** STT engines by name (see engine-choice.ts). Whisper runs the user's own transformers.js export. */
+const engines = {
+  moonshine: {
+    manifestEngine: 'moonshine',
+    defaultModel: 'moonshine-base-en',
+    load: (model, settings) => MoonshineStt.load(isDirectory(model) ? { dir: model, settings } : { model, settings }),
+  },
+  whisper: {
+    load: (dir, settings) => WhisperOnnxStt.load({ dir, settings }),
+  },
+} satisfies Record<string, EngineEntry<SttEngine>>;
 
-export async function createStt(config: SttConfig = { engine: 'moonshine' }): Promise<SttEngine> {
-  switch (config.engine) {
-    case 'moonshine':
-      return MoonshineStt.load(config.dir ? { dir: config.dir } : {});
-    case 'whisper':
-      return WhisperOnnxStt.load({ dir: config.dir, quantized: config.quantized ?? false });
-    default:
-      throw new SpeechError(`unknown STT engine ${JSON.stringify((config as { engine: unknown }).engine)} (known: moonshine, whisper)`);
-  }
+export const STT_ENGINES: Record<keyof typeof engines, EngineEntry<SttEngine>> = engines;
+
+export type SttEngineName = keyof typeof engines;
+export type SttChoice = EngineChoice<SttEngineName>;
+
+/** Loads the chosen STT engine; throws EngineChoiceError before loading anything when the choice cannot work. */
+export async function createStt(choice: SttChoice = { engine: 'moonshine' }, settings: SpeechSettings = DEFAULT_SPEECH_SETTINGS): Promise<SttEngine> {
+  const { entry, model } = resolveEngineChoice<SttEngine, SttEngineName>(STT_ENGINES, choice);
+  return entry.load(model, settings);
 }

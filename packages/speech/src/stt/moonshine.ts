@@ -2,7 +2,8 @@ import { basename, join } from 'node:path';
 import { modelDir } from '@arc/models';
 import { AudioInputError } from '../errors.js';
 import { rms } from '../audio/pcm.js';
-import { createSession, ort, type SessionConfig } from '../providers.js';
+import { createSession, ort } from '../providers.js';
+import { DEFAULT_SPEECH_SETTINGS, type SpeechSettings } from '../settings.js';
 import { MoonshineTokenizer } from './moonshine-tokenizer.js';
 import { MergedDecoder } from './merged-decoder.js';
 import { onnxFromOrt } from './ort-format.js';
@@ -20,9 +21,11 @@ const SILENCE_RMS = 1e-4;
 const MIN_SAMPLES = SAMPLE_RATE / 4;
 
 export interface MoonshineOptions {
-  /** Directory with encoder_model.ort, decoder_model_merged.ort, tokenizer.bin (default: the model store). */
+  /** a Moonshine model of the manifest (default moonshine-base-en) */
+  model?: string;
+  /** or a directory with encoder_model.ort, decoder_model_merged.ort, tokenizer.bin */
   dir?: string;
-  session?: Partial<SessionConfig>;
+  settings?: SpeechSettings;
   /** Where the ONNX copies of the .ort graphs are kept (default: `<dir>/onnx-cache`). */
   cacheDir?: string;
 }
@@ -39,13 +42,14 @@ export class MoonshineStt implements SttEngine {
   ) {}
 
   static async load(options: MoonshineOptions = {}): Promise<MoonshineStt> {
-    const dir = options.dir ?? modelDir('moonshine-base-en');
+    const settings = options.settings ?? DEFAULT_SPEECH_SETTINGS;
+    const dir = options.dir ?? modelDir(options.model ?? 'moonshine-base-en', undefined, settings.modelsDir);
     const tokenizer = MoonshineTokenizer.load(join(dir, 'tokenizer.bin'));
     // See ort-format.ts: the .ort graphs are re-saved as ONNX so their int8 weights are folded once.
     const cache = options.cacheDir ?? join(dir, 'onnx-cache');
-    const encoder = await createSession(await onnxFromOrt(join(dir, 'encoder_model.ort'), cache), options.session);
+    const encoder = await createSession(await onnxFromOrt(join(dir, 'encoder_model.ort'), cache), settings.session);
     const decoderPath = await onnxFromOrt(join(dir, 'decoder_model_merged.ort'), cache);
-    const decoder = new MergedDecoder(await createSession(decoderPath, options.session), decoderPath);
+    const decoder = new MergedDecoder(await createSession(decoderPath, settings.session), decoderPath);
     const stt = new MoonshineStt(`moonshine:${basename(dir)}`, encoder, decoder, tokenizer);
     // Warm-up: the first run allocates arenas and is several times slower than later ones.
     await stt.transcribe(warmupAudio());

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ModelFilesMissingError, SpeechError } from '../errors.js';
+import { EngineChoiceError, ModelFilesMissingError, SpeechError } from '../errors.js';
 import { createStt } from './factory.js';
 import { logMelSpectrogram, WhisperOnnxStt, whisperFiles } from './whisper.js';
 
@@ -18,8 +18,11 @@ test('a Whisper directory without the model files names every missing file', asy
       assert.match(e.message, /onnx\/encoder_model\.onnx/);
       return true;
     });
-    await assert.rejects(createStt({ engine: 'whisper', dir: join(dir, 'nope') }), ModelFilesMissingError);
-    await assert.rejects(createStt({ engine: 'vosk' } as never), SpeechError);
+    await assert.rejects(createStt({ engine: 'whisper', model: dir }), ModelFilesMissingError);
+    await assert.rejects(createStt({ engine: 'whisper', model: join(dir, 'nope') }), (e: unknown) => e instanceof EngineChoiceError && e.field === 'model');
+    await assert.rejects(createStt({ engine: 'whisper' }), (e: unknown) => e instanceof EngineChoiceError && /is required/.test(e.message));
+    await assert.rejects(createStt({ engine: 'vosk' } as never), (e: unknown) => e instanceof EngineChoiceError && e instanceof SpeechError && /known: moonshine, whisper/.test(e.message));
+    await assert.rejects(createStt({ engine: 'moonshine', model: 'piper-en_US-joe-medium' }), /is not a moonshine model of models\/manifest.json \(moonshine-base-en\)/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

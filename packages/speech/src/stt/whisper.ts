@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AudioInputError, ModelFilesMissingError, ModelLoadError } from '../errors.js';
 import { rms } from '../audio/pcm.js';
-import { createSession, ort, type SessionConfig } from '../providers.js';
+import { createSession, ort } from '../providers.js';
+import { DEFAULT_SPEECH_SETTINGS, type SpeechSettings } from '../settings.js';
 import { MergedDecoder } from './merged-decoder.js';
 import { splitWindows } from './moonshine.js';
 import type { SttEngine, TranscribeOptions, Transcript } from './types.js';
@@ -19,7 +20,7 @@ export interface WhisperOptions {
   dir: string;
   /** Use onnx/*_quantized.onnx instead of the float models. */
   quantized?: boolean;
-  session?: Partial<SessionConfig>;
+  settings?: SpeechSettings;
 }
 
 /** The files the engine reads, relative to the model directory. */
@@ -68,9 +69,10 @@ export class WhisperOnnxStt implements SttEngine {
     const config = json<{ num_mel_bins?: number }>('config.json');
     const generation = json<GenerationConfig>('generation_config.json');
     const tokens = new WhisperTokenizer(json('tokenizer.json'));
-    const encoder = await createSession(join(options.dir, files[3] as string), options.session);
+    const session = (options.settings ?? DEFAULT_SPEECH_SETTINGS).session;
+    const encoder = await createSession(join(options.dir, files[3] as string), session);
     const decoderPath = join(options.dir, files[4] as string);
-    const decoder = new MergedDecoder(await createSession(decoderPath, options.session), decoderPath);
+    const decoder = new MergedDecoder(await createSession(decoderPath, session), decoderPath);
     const stt = new WhisperOnnxStt(`whisper:${options.dir}`, encoder, decoder, tokens, generation, config.num_mel_bins ?? 80);
     await stt.transcribe(new Float32Array(SAMPLE_RATE).map((_, i) => 0.1 * Math.sin(i / 10)));
     return stt;

@@ -12,7 +12,7 @@ const DEFAULT_TIMEOUT_MS = 5000;
 export interface EspeakOptions {
   /** espeak-ng voice, e.g. "en-us" (from the Piper voice config). */
   voice: string;
-  /** Binary to run (default "espeak-ng", or env ESPEAK_NG). */
+  /** Binary to run (default "espeak-ng"; workers pass ESPEAK_NG). */
   binary?: string;
   /** A request that takes longer than this kills the process and fails (it is restarted on the next call). */
   timeoutMs?: number;
@@ -64,7 +64,7 @@ export class EspeakPhonemizer {
     if (this.child && this.child.exitCode === null && !this.exitError) return;
     this.exitError = undefined;
     this.lines = [];
-    const binary = this.options.binary ?? process.env['ESPEAK_NG'] ?? 'espeak-ng';
+    const binary = this.options.binary ?? 'espeak-ng';
     // -b 1: input is UTF-8; -q: no audio; --ipa: phonemes as IPA on stdout.
     const child = spawn(binary, ['-q', '-b', '1', '--ipa', '-v', this.options.voice], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
@@ -151,7 +151,7 @@ export interface EspeakSpeechOptions {
   wordsPerMinute?: number;
   /** output rate (default 16 kHz, what STT and `arc talk` use) */
   sampleRate?: number;
-  /** binary to run (default "espeak-ng", or env ESPEAK_NG) */
+  /** binary to run (default "espeak-ng"; the CLI passes ESPEAK_NG) */
   binary?: string;
 }
 
@@ -160,7 +160,7 @@ export interface EspeakSpeechOptions {
  * user's side of a conversation is easy to tell apart (`arc talk --say`, tests, benchmarks).
  */
 export function espeakSpeech(text: string, options: EspeakSpeechOptions = {}): Float32Array {
-  const binary = options.binary ?? process.env['ESPEAK_NG'] ?? 'espeak-ng';
+  const binary = options.binary ?? 'espeak-ng';
   const result = spawnSync(binary, ['-v', options.voice ?? 'en-us', '-s', String(options.wordsPerMinute ?? 160), '--stdout', text], { maxBuffer: 256 * 1024 * 1024 });
   if (result.error) throw new PhonemizerError(`cannot run ${binary}: ${result.error.message} (install the espeak-ng package)`, { cause: result.error });
   if (result.status !== 0) throw new PhonemizerError(`${binary} exited with code ${result.status}: ${result.stderr.toString().trim()}`);

@@ -1,4 +1,5 @@
-export { PiperVoice, listVoices, DEFAULT_VOICE, type PiperVoiceConfig, type SynthesisOptions, type TtsChunk } from './piper.js';
+export { PiperVoice, listVoices, piperVoiceId, DEFAULT_VOICE, type PiperVoiceConfig } from './piper.js';
 export { EspeakPhonemizer, espeakSpeech, type EspeakOptions, type EspeakSpeechOptions } from './espeak.js';
 export { splitSentences, splitClauses, MAX_SENTENCE_CHARS, type Clause } from './text.js';
-export type { TtsEngine } from './types.js';
+export type { TtsEngine, SynthesisOptions, TtsChunk } from './types.js';
+export { createTts, TTS_ENGINES, type TtsChoice, type TtsEngineName } from './factory.js';

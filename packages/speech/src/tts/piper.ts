@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { getModel, loadManifest, modelDir, UnknownModelError } from '@arc/models';
+import { DEFAULT_SPEECH_SETTINGS, type SpeechSettings } from '../settings.js';
 import { join } from 'node:path';
 import { ModelLoadError, TextInputError, UnknownVoiceError } from '../errors.js';
-import { createSession, ort, type SessionConfig } from '../providers.js';
+import { createSession, ort } from '../providers.js';
 import { EspeakPhonemizer } from './espeak.js';
 import { splitClauses, splitSentences } from './text.js';
-import type { TtsEngine } from './types.js';
+import type { SynthesisOptions, TtsChunk, TtsEngine } from './types.js';
 
 export const DEFAULT_VOICE = 'piper-en_US-joe-medium';
 
@@ -18,32 +19,6 @@ export interface PiperVoiceConfig {
   phoneme_id_map: Record<string, number[]>;
   num_speakers: number;
   speaker_id_map?: Record<string, number>;
-}
-
-export interface SynthesisOptions {
-  /** Speaker number or name for multi-speaker voices (default 0). */
-  speaker?: number | string;
-  /** Overrides of the voice config's inference settings. */
-  noiseScale?: number;
-  lengthScale?: number;
-  noiseW?: number;
-  /** Silence appended after each sentence except the last (Piper's default is 200 ms). */
-  sentenceSilenceMs?: number;
-  /** Stops between sentences when aborted (barge-in). */
-  signal?: AbortSignal;
-}
-
-export interface TtsChunk {
-  /** 0-based sentence number. */
-  index: number;
-  text: string;
-  phonemes: string;
-  /** 16-bit mono PCM at `sampleRate`. */
-  audio: Int16Array;
-  sampleRate: number;
-  /** Time spent phonemizing and running the model for this sentence. */
-  phonemizeMs: number;
-  synthesisMs: number;
 }
 
 const PAD = '_';
@@ -67,7 +42,8 @@ export class PiperVoice implements TtsEngine {
    * Loads a voice by id — a manifest model id ("piper-en_US-joe-medium") or the Piper voice name
    * ("en_US-joe-medium") — or from explicit file paths. Warms the model and espeak-ng up.
    */
-  static async load(options: { voice?: string; modelPath?: string; configPath?: string; session?: Partial<SessionConfig> } = {}): Promise<PiperVoice> {
+  static async load(options: { voice?: string; modelPath?: string; configPath?: string; settings?: SpeechSettings } = {}): Promise<PiperVoice> {
+    const settings = options.settings ?? DEFAULT_SPEECH_SETTINGS;
     let id: string;
     let modelPath: string;
     let configPath: string;
@@ -76,14 +52,14 @@ export class PiperVoice implements TtsEngine {
       configPath = options.configPath ?? `${modelPath}.json`;
       id = modelPath.split('/').pop()?.replace(/\.onnx$/, '') ?? modelPath;
     } else {
-      ({ id, modelPath, configPath } = resolveVoice(options.voice ?? DEFAULT_VOICE));
+      ({ id, modelPath, configPath } = resolveVoice(options.voice ?? DEFAULT_VOICE, settings.modelsDir));
     }
     for (const p of [modelPath, configPath]) {
       if (!existsSync(p)) throw new ModelLoadError(p, 'file does not exist; run `npm run models:fetch`');
     }
     const config = parseVoiceConfig(configPath);
-    const session = await createSession(modelPath, options.session);
-    const phonemizer = new EspeakPhonemizer({ voice: config.espeak.voice });
+    const session = await createSession(modelPath, settings.session);
+    const phonemizer = new EspeakPhonemizer({ voice: config.espeak.voice, binary: settings.espeakBinary });
     const voice = new PiperVoice(id, config, session, phonemizer);
     await voice.synthesize('Ready.');
     return voice;
@@ -187,6 +163,11 @@ export class PiperVoice implements TtsEngine {
   }
 }
 
+/** Piper's own voice names ("en_US-joe-medium") are the manifest ids without "piper-". */
+export function piperVoiceId(name: string): string {
+  return name.startsWith('piper-') ? name : `piper-${name}`;
+}
+
 /** Voice ids are the manifest's Piper models; "en_US-joe-medium" is accepted for "piper-en_US-joe-medium". */
 export function listVoices(): string[] {
   return loadManifest()
@@ -194,7 +175,7 @@ export function listVoices(): string[] {
     .map((m) => m.id);
 }
 
-function resolveVoice(voice: string): { id: string; modelPath: string; configPath: string } {
+function resolveVoice(voice: string, modelsDir: string | undefined): { id: string; modelPath: string; configPath: string } {
   const manifest = loadManifest();
   const candidates = [voice, `piper-${voice}`];
   for (const id of candidates) {
@@ -209,7 +190,7 @@ function resolveVoice(voice: string): { id: string; modelPath: string; configPat
     const onnx = model.files.find((f) => f.path.endsWith('.onnx'));
     const json = model.files.find((f) => f.path.endsWith('.onnx.json'));
     if (!onnx || !json) throw new ModelLoadError(id, 'manifest entry needs an .onnx and an .onnx.json file');
-    const dir = modelDir(id, manifest);
+    const dir = modelDir(id, manifest, modelsDir);
     return { id, modelPath: join(dir, onnx.path), configPath: join(dir, json.path) };
   }
   throw new UnknownVoiceError(voice, listVoices());

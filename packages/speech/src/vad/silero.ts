@@ -1,7 +1,9 @@
 import { resolveModelFile } from '@arc/models';
 import { AudioInputError } from '../errors.js';
 import { FrameSplitter } from '../audio/framing.js';
-import { createSession, ort, type SessionConfig } from '../providers.js';
+import { createSession, ort } from '../providers.js';
+import { DEFAULT_SPEECH_SETTINGS, type SpeechSettings } from '../settings.js';
+import { DEFAULT_VAD_OPTIONS, type SpeechSegment, type VadEngine, type VadEvent, type VadOptions, type VadSegmenter } from './types.js';
 
 export const VAD_SAMPLE_RATE = 16000;
 /** Silero v5 takes exactly 512 new samples (32 ms) per call at 16 kHz... */
@@ -9,40 +11,23 @@ export const VAD_FRAME_SAMPLES = 512;
 /** ...preceded by the last 64 samples of the previous frame, as the reference wrapper does. */
 const CONTEXT_SAMPLES = 64;
 
-export interface VadOptions {
-  /** Speech probability at or above which a frame counts as speech. */
-  threshold: number;
-  /** Probability below which speech is considered over (hysteresis; default threshold - 0.15). */
-  negThreshold?: number;
-  /** Speech shorter than this is ignored (clicks, coughs). */
-  minSpeechMs: number;
-  /** Silence must last this long before speech is declared over. */
-  minSilenceMs: number;
-  /** Added before the start and after the end of each segment. */
-  speechPadMs: number;
-}
-
-export const DEFAULT_VAD_OPTIONS: VadOptions = { threshold: 0.5, minSpeechMs: 250, minSilenceMs: 300, speechPadMs: 30 };
-
-export type VadEvent =
-  | { type: 'speech-start'; startMs: number }
-  | { type: 'speech-end'; startMs: number; endMs: number };
-
-export interface SpeechSegment {
-  startMs: number;
-  endMs: number;
-}
-
 /** The Silero v5 model: one loaded session, shared by any number of streams. */
-export class SileroVad {
-  private constructor(private readonly session: ort.InferenceSession) {}
+export class SileroVad implements VadEngine {
+  readonly sampleRate = VAD_SAMPLE_RATE;
 
-  /** Loads `silero-vad-v5` from the model store (or `modelPath`) and warms it up. */
-  static async load(options: { modelPath?: string; session?: Partial<SessionConfig> } = {}): Promise<SileroVad> {
-    const path = options.modelPath ?? resolveModelFile('silero-vad-v5', 'silero_vad.onnx');
+  private constructor(
+    readonly name: string,
+    private readonly session: ort.InferenceSession,
+  ) {}
+
+  /** Loads a Silero v5 model (`silero-vad-v5` from the model store, or `modelPath`) and warms it up. */
+  static async load(options: { model?: string; modelPath?: string; settings?: SpeechSettings } = {}): Promise<SileroVad> {
+    const settings = options.settings ?? DEFAULT_SPEECH_SETTINGS;
+    const model = options.model ?? 'silero-vad-v5';
+    const path = options.modelPath ?? resolveModelFile(model, 'silero_vad.onnx', undefined, settings.modelsDir);
     // One thread: a 32 ms frame is too small to gain from more, and it leaves cores to STT/TTS.
-    const session = await createSession(path, { intraOpThreads: 1, interOpThreads: 1, ...options.session });
-    const vad = new SileroVad(session);
+    const session = await createSession(path, { ...settings.session, intraOpThreads: 1, interOpThreads: 1 });
+    const vad = new SileroVad(`silero:${model}`, session);
     const state = vad.newState();
     await vad.probability(new Float32Array(VAD_FRAME_SAMPLES), state);
     return vad;
@@ -95,7 +80,7 @@ export interface VadModelState {
  * measured from the first sample pushed. speech-start is emitted once speech has lasted
  * minSpeechMs (so a click never starts a turn) but carries the time speech actually began.
  */
-export class VadStream {
+export class VadStream implements VadSegmenter {
   private readonly splitter = new FrameSplitter(VAD_FRAME_SAMPLES);
   private readonly state: VadModelState;
   private readonly neg: number;

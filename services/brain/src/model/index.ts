@@ -1,4 +1,5 @@
 import { ModelFileMissingError, resolveModelFile } from '@arc/models';
+import type { CommonConfig } from '@arc/runtime';
 import type { BrainConfig } from '../config.js';
 import { ModelUnavailableError } from './errors.js';
 import { LlamaChatModel } from './llama-model.js';
@@ -16,7 +17,7 @@ export const LOCAL_MODEL_FILE = 'SmolLM2-135M-Instruct.Q4_1.gguf';
 export const DEFAULT_REMOTE_MODEL = 'gpt-4o-mini';
 
 /** Picks the model from config: the endpoint when OPENAI_BASE_URL is set, else the local GGUF. */
-export async function createChatModel(config: BrainConfig): Promise<ChatModel> {
+export async function createChatModel(config: BrainConfig & Pick<CommonConfig, 'ARC_MODELS_DIR'>): Promise<ChatModel> {
   if (config.OPENAI_BASE_URL) {
     return new OpenAIChatModel({
       baseURL: config.OPENAI_BASE_URL,
@@ -30,7 +31,7 @@ export async function createChatModel(config: BrainConfig): Promise<ChatModel> {
   let modelPath = config.BRAIN_LOCAL_MODEL_PATH;
   if (!modelPath) {
     try {
-      modelPath = resolveModelFile(LOCAL_MODEL_ID, LOCAL_MODEL_FILE);
+      modelPath = resolveModelFile(LOCAL_MODEL_ID, LOCAL_MODEL_FILE, undefined, config.ARC_MODELS_DIR);
     } catch (error) {
       if (error instanceof ModelFileMissingError) {
         throw new ModelUnavailableError(

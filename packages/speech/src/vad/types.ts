@@ -1,0 +1,41 @@
+/**
+ * One interface for every voice-activity detector, so the engine is configuration. A segmenter is
+ * a stream with its own state: push 16 kHz audio in chunks of any size, get speech-start and
+ * speech-end events with times measured from the first sample pushed.
+ */
+export interface VadEngine {
+  readonly name: string;
+  readonly sampleRate: 16000;
+  stream(options?: Partial<VadOptions>): VadSegmenter;
+  close(): Promise<void>;
+}
+
+export interface VadSegmenter {
+  push(chunk: Float32Array | Int16Array): Promise<VadEvent[]>;
+  /** ends the stream: closes an open segment */
+  flush(): Promise<VadEvent[]>;
+}
+
+export interface VadOptions {
+  /** Speech probability at or above which a frame counts as speech. */
+  threshold: number;
+  /** Probability below which speech is considered over (hysteresis; default threshold - 0.15). */
+  negThreshold?: number;
+  /** Speech shorter than this is ignored (clicks, coughs). */
+  minSpeechMs: number;
+  /** Silence must last this long before speech is declared over. */
+  minSilenceMs: number;
+  /** Added before the start and after the end of each segment. */
+  speechPadMs: number;
+}
+
+export const DEFAULT_VAD_OPTIONS: VadOptions = { threshold: 0.5, minSpeechMs: 250, minSilenceMs: 300, speechPadMs: 30 };
+
+export type VadEvent =
+  | { type: 'speech-start'; startMs: number }
+  | { type: 'speech-end'; startMs: number; endMs: number };
+
+export interface SpeechSegment {
+  startMs: number;
+  endMs: number;
+}

@@ -1,0 +1,198 @@
+/**
+ * Serves agent.tts.request: speaks text into LiveKit rooms with loaded voices, one agent
+ * participant and one track per room, sentence by sentence. The first request of a room comes
+ * through the queue group and is acknowledged with this worker's subject (room affinity, see
+ * StickyRouter in @arc/bus); later ones arrive there directly. agent.tts.cancel stops what a room
+ * is playing (barge-in). Rooms idle for TTS_IDLE_TIMEOUT_MS are left.
+ */
+import { RoomServiceClient } from 'livekit-server-sdk';
+import { workerSubject, type TtsCancel, type TtsErrorType, type TtsRequest } from '@arc/contracts';
+import type { Bus, BusSubscription, MessageMeta } from '@arc/bus';
+import type { Logger, WorkerContext } from '@arc/runtime';
+import { piperVoiceId, type TtsEngine } from '@arc/speech';
+import { RoomSpeaker } from './room-speaker.js';
+
+export interface TtsServiceOptions {
+  bus: Bus;
+  logger: Logger;
+  instanceId: string;
+  /** loaded voices by model id; the first is the default */
+  voices: ReadonlyMap<string, TtsEngine>;
+  livekit: { url: string; apiKey: string; apiSecret: string };
+  /** participant identity prefix of the speaking agent */
+  identity: string;
+  queueGroup: string;
+  sampleRate: number;
+  idleTimeoutMs: number;
+  maxTextChars: number;
+  reportError: WorkerContext<unknown>['reportError'];
+}
+
+/** Why a request was not spoken, as agent.tts.error reports it. */
+export class TtsRequestError extends Error {
+  override readonly name = 'TtsRequestError';
+  constructor(
+    readonly errorType: TtsErrorType,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class TtsService {
+  readonly workerSubject;
+  private readonly rooms = new Map<string, RoomSpeaker>();
+  private readonly joining = new Map<string, Promise<RoomSpeaker>>();
+  private readonly roomService: RoomServiceClient;
+  private readonly subscriptions: BusSubscription[] = [];
+  private readonly defaultVoice: string;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private latencyExceeded = 0;
+
+  constructor(private readonly options: TtsServiceOptions) {
+    this.workerSubject = workerSubject('agent.tts.request', options.instanceId);
+    this.roomService = new RoomServiceClient(options.livekit.url.replace(/^ws/, 'http'), options.livekit.apiKey, options.livekit.apiSecret);
+    this.defaultVoice = [...options.voices.keys()][0]!;
+  }
+
+  async start(): Promise<void> {
+    const { bus, queueGroup, idleTimeoutMs } = this.options;
+    const onRequest = (request: TtsRequest, meta: MessageMeta) => this.handle(request, meta);
+    this.subscriptions.push(
+      bus.subscribe('agent.tts.request', onRequest, { queue: queueGroup }),
+      bus.subscribe(this.workerSubject, onRequest),
+      bus.subscribe('agent.tts.cancel', (cancel) => this.cancel(cancel)),
+    );
+    await bus.flush();
+    this.idleTimer = setInterval(() => this.leaveIdleRooms(), Math.min(5_000, idleTimeoutMs / 2));
+    this.idleTimer.unref();
+  }
+
+  get activeRooms(): number {
+    return this.rooms.size;
+  }
+
+  metrics(): { tts_latency_exceeded: number } {
+    return { tts_latency_exceeded: this.latencyExceeded };
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.idleTimer);
+    await Promise.allSettled(this.subscriptions.map((sub) => sub.unsubscribe()));
+    await Promise.all([...this.rooms.values()].map((speaker) => speaker.close('shutdown')));
+  }
+
+  private async handle(request: TtsRequest, meta: MessageMeta): Promise<void> {
+    try {
+      await this.speak(request, meta);
+    } catch (error) {
+      if (error instanceof TtsRequestError) return this.fail(request, error.errorType, error.message);
+      this.options.reportError('synthesis_failed', `request ${request.request_id}: ${(error as Error).message}`, 'error', { trace_id: request.trace_id });
+      this.fail(request, 'synthesis_failed', (error as Error).message);
+    }
+  }
+
+  private async speak(request: TtsRequest, meta: MessageMeta): Promise<void> {
+    const { voices, maxTextChars, instanceId, bus, logger } = this.options;
+    const receivedAt = performance.now() - Math.max(0, meta.hopLatencyMs);
+    // Reply first (affinity): the sender routes the room's later sentences to this worker.
+    meta.respond?.({ request_id: request.request_id, instance_id: instanceId, target_room: request.target_room, worker_subject: this.workerSubject });
+    // Voice ids are model ids (`piper-en_US-joe-medium`); Piper's own names (`en_US-joe-medium`) work too.
+    const voice = voices.get(piperVoiceId(request.voice_id ?? this.defaultVoice));
+    if (!voice) throw new TtsRequestError('unknown_voice', `voice "${request.voice_id}" is not loaded; available: ${[...voices.keys()].join(', ')}`);
+    if (request.text.length > maxTextChars) {
+      throw new TtsRequestError('text_too_long', `text has ${request.text.length} characters, over TTS_MAX_TEXT_CHARS=${maxTextChars}`);
+    }
+    const speaker = await this.speakerFor(request.target_room, request.constraints?.sample_rate ?? this.options.sampleRate);
+    const outcome = await speaker.speak({ requestId: request.request_id, text: request.text, voice, receivedAt });
+    if (outcome.status === 'completed' && outcome.durationMs === 0) {
+      throw new TtsRequestError('nothing_to_say', 'the text has nothing speakable (only punctuation or symbols)');
+    }
+    const maxLatency = request.constraints?.max_latency_ms;
+    if (maxLatency !== undefined && outcome.firstAudioMs !== undefined && outcome.firstAudioMs > maxLatency) {
+      this.latencyExceeded++;
+      logger.warn({ request_id: request.request_id, first_audio_ms: Math.round(outcome.firstAudioMs), max_latency_ms: maxLatency }, 'max_latency_ms exceeded');
+    }
+    const publishCompleted = () =>
+      bus.publish('agent.tts.completed', {
+        trace_id: request.trace_id,
+        request_id: request.request_id,
+        session_id: request.session_id,
+        target_room: request.target_room,
+        instance_id: instanceId,
+        audio_track_sid: speaker.audioTrackSid,
+        duration_ms: Math.round(outcome.durationMs),
+        synthesis_latency_ms: Math.round(outcome.synthesisMs),
+        ...(outcome.firstAudioMs === undefined ? {} : { time_to_first_audio_ms: Math.round(outcome.firstAudioMs) }),
+        audio_format: 'pcm',
+        ready_for_playback: outcome.status === 'completed',
+        status: outcome.status,
+      });
+    // "completed" when the audio has played out, not merely been handed to LiveKit.
+    if (outcome.playoutRemainingMs > 0) setTimeout(publishCompleted, outcome.playoutRemainingMs).unref();
+    else publishCompleted();
+  }
+
+  private speakerFor(roomName: string, sampleRate: number): Promise<RoomSpeaker> {
+    const held = this.rooms.get(roomName);
+    if (held) return Promise.resolve(held);
+    let pending = this.joining.get(roomName);
+    if (!pending) {
+      pending = this.join(roomName, sampleRate).finally(() => this.joining.delete(roomName));
+      this.joining.set(roomName, pending);
+    }
+    return pending;
+  }
+
+  private async join(roomName: string, sampleRate: number): Promise<RoomSpeaker> {
+    const { livekit, identity, instanceId, logger } = this.options;
+    // LiveKit creates rooms on join; the agent must not conjure up rooms nobody is in.
+    const existing = await this.roomService.listRooms([roomName]).catch((error: Error) => {
+      throw new TtsRequestError('livekit_error', `could not ask LiveKit for room "${roomName}": ${error.message}`);
+    });
+    if (existing.length === 0) throw new TtsRequestError('room_not_found', `room "${roomName}" does not exist`);
+    try {
+      const speaker = await RoomSpeaker.join({
+        livekitUrl: livekit.url,
+        apiKey: livekit.apiKey,
+        apiSecret: livekit.apiSecret,
+        identity: `${identity}-${instanceId}`.slice(0, 128),
+        roomName,
+        sampleRate,
+        logger,
+        onClosed: () => this.rooms.delete(roomName),
+      });
+      this.rooms.set(roomName, speaker);
+      return speaker;
+    } catch (error) {
+      throw new TtsRequestError('livekit_error', `could not join room "${roomName}": ${(error as Error).message}`);
+    }
+  }
+
+  private cancel(cancel: TtsCancel): void {
+    const targets = cancel.target_room ? [this.rooms.get(cancel.target_room)] : [...this.rooms.values()];
+    for (const speaker of targets) {
+      const stopped = speaker?.cancel(cancel.request_id) ?? [];
+      if (stopped.length > 0) this.options.logger.info({ room: speaker!.roomName, stopped, reason: cancel.reason }, 'cancelled');
+    }
+  }
+
+  private leaveIdleRooms(): void {
+    for (const speaker of this.rooms.values()) {
+      if (!speaker.busy && Date.now() - speaker.lastActivity > this.options.idleTimeoutMs) void speaker.close('idle');
+    }
+  }
+
+  private fail(request: TtsRequest, errorType: TtsErrorType, message: string): void {
+    this.options.logger.warn({ request_id: request.request_id, room: request.target_room, error_type: errorType }, message);
+    this.options.bus.publish('agent.tts.error', {
+      trace_id: request.trace_id,
+      request_id: request.request_id,
+      session_id: request.session_id,
+      target_room: request.target_room,
+      instance_id: this.options.instanceId,
+      error_type: errorType,
+      error_message: message,
+    });
+  }
+}

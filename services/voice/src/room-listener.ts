@@ -1,0 +1,78 @@
+/**
+ * LiveKit in: the voice worker's hidden participant in a user's room. It subscribes to the user's
+ * microphone track (that one track sid) and hands its audio on as 16 kHz mono frames, in order,
+ * one at a time. It reports when the user leaves and when the listener itself is disconnected.
+ */
+import { AudioStream, Room, RoomEvent, TrackKind, type AudioFrame, type RemoteTrack } from '@livekit/rtc-node';
+import { AccessToken } from 'livekit-server-sdk';
+import type { Logger } from '@arc/runtime';
+
+export interface RoomListenerOptions {
+  livekit: { url: string; apiKey: string; apiSecret: string };
+  /** the listener's own identity (`<VOICE_IDENTITY>-<instance id>`) */
+  identity: string;
+  roomName: string;
+  userIdentity: string;
+  trackSid: string;
+  sampleRate: number;
+  logger: Logger;
+}
+
+export interface RoomListenerEvents {
+  /** one frame of the user's audio; the next waits until this resolves */
+  onAudio(frame: Int16Array): Promise<void>;
+  onUserLeft(): void;
+  onDisconnected(): void;
+}
+
+export class RoomListener {
+  private readonly room = new Room();
+  private closed = false;
+
+  private constructor(
+    private readonly options: RoomListenerOptions,
+    private readonly events: RoomListenerEvents,
+  ) {}
+
+  static async join(options: RoomListenerOptions, events: RoomListenerEvents): Promise<RoomListener> {
+    const listener = new RoomListener(options, events);
+    await listener.connect();
+    return listener;
+  }
+
+  private async connect(): Promise<void> {
+    const { livekit, identity, roomName, userIdentity, trackSid } = this.options;
+    const token = new AccessToken(livekit.apiKey, livekit.apiSecret, { identity: identity.slice(0, 128), ttl: '24h' });
+    token.kind = 'agent';
+    token.addGrant({ roomJoin: true, room: roomName, hidden: true, canSubscribe: true, canPublish: false, canPublishData: false });
+    this.room.on(RoomEvent.TrackSubscribed, (track, publication, participant) => {
+      if (participant.identity === userIdentity && track.kind === TrackKind.KIND_AUDIO && publication.sid === trackSid) void this.listen(track);
+    });
+    this.room.on(RoomEvent.ParticipantDisconnected, (participant) => {
+      if (participant.identity === userIdentity) this.events.onUserLeft();
+    });
+    this.room.on(RoomEvent.Disconnected, () => {
+      if (!this.closed) this.events.onDisconnected();
+    });
+    await this.room.connect(livekit.url, await token.toJwt(), { autoSubscribe: true, dynacast: false });
+  }
+
+  private async listen(track: RemoteTrack): Promise<void> {
+    const stream = new AudioStream(track, this.options.sampleRate, 1);
+    this.options.logger.info({ room: this.options.roomName, track_sid: this.options.trackSid }, 'listening to the user');
+    try {
+      for await (const frame of stream as unknown as AsyncIterable<AudioFrame>) {
+        if (this.closed) break;
+        await this.events.onAudio(new Int16Array(frame.data));
+      }
+    } catch (error) {
+      if (!this.closed) this.options.logger.warn({ err: error, room: this.options.roomName }, 'audio stream failed');
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.room.disconnect().catch(() => {});
+  }
+}

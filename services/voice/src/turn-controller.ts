@@ -1,0 +1,327 @@
+/**
+ * The conversation's turns as an explicit state machine, with no I/O of its own: it is driven by
+ * what the user does (speech starts and ends, transcripts), by the brain (partials, response,
+ * error), by TTS (completions, failures) and by a clock, and it acts through small ports (ask
+ * the brain, speak a sentence, cancel speech, report an error). Every transition can be driven by
+ * a millisecond test with fakes.
+ *
+ *   listening ──speech──▶ user_speaking ──speech end──▶ transcribing ──transcript──▶ thinking
+ *       ▲                      ▲  ▲                          │ (no words)              │ first sentence,
+ *       │                      │  └──────────────────────────┘                        │ answer, error
+ *       │                      │ speech (superseded / barge-in)                        ▼ or timeout
+ *       └────── all sentences played (or failed) ─────────────────────────── agent_speaking
+ *
+ * Barge-in is one event: speech while the agent talks cancels its playback, stops routing the
+ * rest of the answer and records the turn as interrupted. A new transcript while a turn is still
+ * thinking supersedes it: its late answer is dropped.
+ */
+import type { BrainError, BrainPartial, BrainResponse, PreviousTurn, TtsCompleted, VoiceErrorType } from '@arc/contracts';
+import type { Logger } from '@arc/runtime';
+
+export type TurnState = 'listening' | 'user_speaking' | 'transcribing' | 'thinking' | 'agent_speaking' | 'ended';
+
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+export interface BrainTurnRequest {
+  requestId: string;
+  traceId: string;
+  turnIndex: number;
+  userText: string;
+  previousTurns: PreviousTurn[];
+}
+
+export interface SpokenSentence {
+  /** `<turn request id>-s<n>`: TTS completions and errors carry it back */
+  requestId: string;
+  traceId: string;
+  text: string;
+}
+
+/** What the controller acts through (the bus, the TTS router). */
+export interface TurnPorts {
+  /** publishes agent.brain.request */
+  requestBrain(request: BrainTurnRequest): void;
+  /** sends one sentence to the room's TTS worker; resolves once a worker took it */
+  speak(sentence: SpokenSentence): Promise<void>;
+  /** agent.tts.cancel for the room */
+  cancelSpeech(traceId: string, reason: string): void;
+  /** agent.voice.error */
+  reportError(errorType: VoiceErrorType, message: string, requestId?: string): void;
+  /** a failed speak() that means no TTS worker is there (rather than another failure) */
+  isNoWorker(error: unknown): boolean;
+}
+
+export interface TurnControllerOptions {
+  ports: TurnPorts;
+  logger: Logger;
+  clock?: Clock;
+  /** no word from the brain for this long → the fallback is spoken */
+  brainTimeoutMs: number;
+  fallbackResponse: string;
+  maxPreviousTurns: number;
+  newRequestId: () => string;
+  newTraceId: () => string;
+}
+
+interface Turn {
+  index: number;
+  requestId: string;
+  traceId: string;
+  /** clock time the user stopped speaking */
+  speechEndAt: number;
+  history: PreviousTurn;
+  /** sentences waiting for an earlier sequence number */
+  early: Map<number, string>;
+  nextSequence: number;
+  spoken: string[];
+  /** sentence request id → clock time it was sent */
+  sentAt: Map<string, number>;
+  pending: Set<string>;
+  /** the brain is done with this turn (response, error or timeout) */
+  answered: boolean;
+  timer: unknown;
+  measured: boolean;
+}
+
+export class TurnController {
+  private state: TurnState = 'listening';
+  private turn: Turn | undefined;
+  private turnCount = 0;
+  private readonly history: PreviousTurn[] = [];
+  private readonly voiceToVoice: number[] = [];
+  private readonly clock: Clock;
+
+  constructor(private readonly options: TurnControllerOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  get current(): TurnState {
+    return this.state;
+  }
+
+  get turns(): number {
+    return this.turnCount;
+  }
+
+  /** end of user speech → first agent audio, per answered turn (ms) */
+  get voiceToVoiceSamples(): readonly number[] {
+    return this.voiceToVoice;
+  }
+
+  /** what the conversation has been, as sent to the brain */
+  get previousTurns(): readonly PreviousTurn[] {
+    return this.history;
+  }
+
+  /** Does a brain or TTS event with this request id belong to the turn in progress? */
+  owns(requestId: string): boolean {
+    const turn = this.turn;
+    return turn !== undefined && (requestId === turn.requestId || turn.sentAt.has(requestId));
+  }
+
+  // ------------------------------------------------------------------ the user
+
+  /** VAD: the user started speaking (for at least the minimum speech length). */
+  speechStarted(): void {
+    if (this.state === 'ended') return;
+    const turn = this.turn;
+    if (turn && turn.pending.size > 0) this.bargeIn(turn);
+    else if (turn) this.supersede(turn, 'the user spoke again before the answer was spoken');
+    this.state = 'user_speaking';
+  }
+
+  /** VAD: the user stopped speaking; a transcript follows. */
+  speechEnded(): void {
+    if (this.state === 'user_speaking') this.state = 'transcribing';
+  }
+
+  /** STT: the words of a finished utterance (empty when there were none) and when it ended. */
+  transcript(text: string, speechEndAt: number): void {
+    if (this.state === 'ended') return;
+    const words = text.trim();
+    if (!words) {
+      if (this.state === 'transcribing') this.state = 'listening';
+      return;
+    }
+    if (this.turn && (this.state === 'thinking' || this.state === 'agent_speaking')) this.supersede(this.turn, 'a newer turn');
+    this.startTurn(words, speechEndAt);
+  }
+
+  // ------------------------------------------------------------------ the brain
+
+  brainPartial(partial: BrainPartial): void {
+    const turn = this.activeTurn(partial.request_id);
+    if (!turn || turn.answered) return;
+    this.armBrainTimer(turn); // the brain is still at it
+    turn.early.set(partial.sequence, partial.text);
+    // Sentences may cross the bus out of order; speak them in sequence.
+    while (turn.early.has(turn.nextSequence)) {
+      const text = turn.early.get(turn.nextSequence)!;
+      turn.early.delete(turn.nextSequence++);
+      this.say(turn, text);
+    }
+  }
+
+  brainResponse(response: BrainResponse): void {
+    const turn = this.activeTurn(response.request_id);
+    if (!turn || turn.answered) return;
+    this.answered(turn);
+    turn.history.agent = response.agent_response;
+    if (turn.spoken.length === 0 && response.agent_response.trim()) this.say(turn, response.agent_response);
+    this.finishIfDone(turn);
+  }
+
+  brainError(error: BrainError): void {
+    const turn = this.activeTurn(error.request_id);
+    if (!turn || turn.answered) return;
+    this.answered(turn);
+    turn.history.agent = error.fallback_response;
+    if (error.fallback_response.trim()) this.say(turn, error.fallback_response);
+    this.finishIfDone(turn);
+  }
+
+  // ------------------------------------------------------------------ TTS
+
+  ttsCompleted(completed: TtsCompleted): void {
+    const turn = this.turn;
+    if (!turn || !turn.pending.has(completed.request_id)) return;
+    if (!turn.measured && completed.time_to_first_audio_ms !== undefined && completed.status !== 'cancelled') {
+      turn.measured = true;
+      const sentAt = turn.sentAt.get(completed.request_id)!;
+      const ms = Math.max(0, sentAt + completed.time_to_first_audio_ms - turn.speechEndAt);
+      this.voiceToVoice.push(ms);
+      this.options.logger.info({ request_id: turn.requestId, voice_to_voice_ms: Math.round(ms) }, 'voice-to-voice latency');
+    }
+    turn.pending.delete(completed.request_id);
+    this.finishIfDone(turn);
+  }
+
+  ttsFailed(requestId: string): void {
+    const turn = this.turn;
+    if (!turn || !turn.pending.delete(requestId)) return;
+    this.finishIfDone(turn);
+  }
+
+  /** The session is over: nothing more is said. */
+  end(reason: string): void {
+    if (this.state === 'ended') return;
+    const turn = this.turn;
+    if (turn && turn.pending.size > 0) this.options.ports.cancelSpeech(turn.traceId, reason);
+    if (turn) this.clock.clearTimeout(turn.timer);
+    this.turn = undefined;
+    this.state = 'ended';
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private startTurn(userText: string, speechEndAt: number): void {
+    const { ports, maxPreviousTurns } = this.options;
+    const turn: Turn = {
+      index: this.turnCount++,
+      requestId: this.options.newRequestId(),
+      traceId: this.options.newTraceId(),
+      speechEndAt,
+      history: { user: userText, agent: '' },
+      early: new Map(),
+      nextSequence: 0,
+      spoken: [],
+      sentAt: new Map(),
+      pending: new Set(),
+      answered: false,
+      timer: undefined,
+      measured: false,
+    };
+    const previousTurns = maxPreviousTurns > 0 ? this.history.slice(-maxPreviousTurns).map((t) => ({ ...t })) : [];
+    this.turn = turn;
+    this.state = 'thinking';
+    this.history.push(turn.history);
+    ports.requestBrain({ requestId: turn.requestId, traceId: turn.traceId, turnIndex: turn.index, userText, previousTurns });
+    this.armBrainTimer(turn);
+  }
+
+  private armBrainTimer(turn: Turn): void {
+    this.clock.clearTimeout(turn.timer);
+    turn.timer = this.clock.setTimeout(() => this.brainTimedOut(turn), this.options.brainTimeoutMs);
+  }
+
+  private brainTimedOut(turn: Turn): void {
+    if (this.turn !== turn || turn.answered) return;
+    const { brainTimeoutMs, fallbackResponse, logger, ports } = this.options;
+    this.answered(turn);
+    if (turn.spoken.length > 0) {
+      // Part of the answer is out; the brain went quiet. Let what was said stand.
+      logger.warn({ request_id: turn.requestId, timeout_ms: brainTimeoutMs }, 'the brain stopped mid-answer');
+      ports.reportError('brain_timeout', `no word from the brain for ${brainTimeoutMs} ms after ${turn.spoken.length} sentences`, turn.requestId);
+      turn.history.agent = turn.spoken.join(' ');
+    } else {
+      logger.warn({ request_id: turn.requestId, timeout_ms: brainTimeoutMs }, 'no brain answer in time; speaking the fallback');
+      ports.reportError('brain_timeout', `no brain answer within ${brainTimeoutMs} ms; spoke the fallback`, turn.requestId);
+      turn.history.agent = fallbackResponse;
+      this.say(turn, fallbackResponse);
+    }
+    this.finishIfDone(turn);
+  }
+
+  private answered(turn: Turn): void {
+    turn.answered = true;
+    this.clock.clearTimeout(turn.timer);
+  }
+
+  private say(turn: Turn, text: string): void {
+    const sentence: SpokenSentence = { requestId: `${turn.requestId}-s${turn.sentAt.size}`, traceId: turn.traceId, text };
+    turn.spoken.push(text);
+    turn.sentAt.set(sentence.requestId, this.clock.now());
+    turn.pending.add(sentence.requestId);
+    if (this.turn === turn) this.state = 'agent_speaking';
+    this.options.ports.speak(sentence).catch((error: unknown) => {
+      const noWorker = this.options.ports.isNoWorker(error);
+      this.options.ports.reportError(noWorker ? 'no_tts_worker' : 'tts_request_failed', (error as Error).message, turn.requestId);
+      this.ttsFailed(sentence.requestId);
+    });
+  }
+
+  /** All of an answered turn's sentences have played (or failed): back to listening. */
+  private finishIfDone(turn: Turn): void {
+    if (this.turn !== turn || !turn.answered || turn.pending.size > 0) return;
+    this.turn = undefined;
+    if (this.state === 'agent_speaking' || this.state === 'thinking') this.state = 'listening';
+  }
+
+  /** The user spoke over the agent: stop it, keep what was said. */
+  private bargeIn(turn: Turn): void {
+    this.options.logger.info({ request_id: turn.requestId }, 'barge-in: cancelling agent speech');
+    this.options.ports.cancelSpeech(turn.traceId, 'barge_in');
+    turn.history.interrupted = true;
+    turn.history.agent = turn.spoken.join(' ');
+    this.drop(turn);
+  }
+
+  private supersede(turn: Turn, why: string): void {
+    this.options.logger.debug({ request_id: turn.requestId, why }, 'turn superseded');
+    if (turn.pending.size > 0) this.options.ports.cancelSpeech(turn.traceId, 'superseded');
+    this.drop(turn);
+  }
+
+  private drop(turn: Turn): void {
+    this.clock.clearTimeout(turn.timer);
+    turn.answered = true;
+    turn.pending.clear();
+    if (this.turn === turn) this.turn = undefined;
+  }
+
+  /** The turn in progress, if an event is for it. */
+  private activeTurn(requestId: string): Turn | undefined {
+    const turn = this.turn;
+    return turn && turn.requestId === requestId ? turn : undefined;
+  }
+}

@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { UtteranceBuffer } from '@arc/speech';
+import { UtteranceCutter } from './utterances.js';
+
+test('VAD events become speech start, one utterance and speech end', () => {
+  const cutter = new UtteranceCutter(16_000, 20_000);
+  assert.deepEqual(cutter.next([{ type: 'speech-start', startMs: 500 }], 16_000), [{ type: 'speech-start' }]);
+  assert.equal(cutter.keepFrom(16_000), 8_000 - 16_000, 'one second before the speech is kept');
+  assert.deepEqual(cutter.next([{ type: 'speech-end', startMs: 500, endMs: 1_500 }], 40_000), [
+    { type: 'utterance', startSample: 8_000, endSample: 24_000, cut: false },
+    { type: 'speech-end' },
+  ]);
+  assert.equal(cutter.keepFrom(40_000), 24_000);
+});
+
+test('continuous speech is cut at the maximum turn length, once; its end adds no second utterance', () => {
+  const cutter = new UtteranceCutter(16_000, 4_000);
+  cutter.next([{ type: 'speech-start', startMs: 0 }], 8_000);
+  assert.deepEqual(cutter.next([], 64_000), [], 'exactly the maximum is not over it');
+  assert.deepEqual(cutter.next([], 64_512), [{ type: 'utterance', startSample: 0, endSample: 64_512, cut: true }]);
+  assert.deepEqual(cutter.next([], 200_000), []);
+  assert.deepEqual(cutter.next([{ type: 'speech-end', startMs: 0, endMs: 12_000 }], 200_000), [{ type: 'speech-end' }]);
+  cutter.next([{ type: 'speech-start', startMs: 13_000 }], 210_000);
+  assert.equal(cutter.next([{ type: 'speech-end', startMs: 13_000, endMs: 14_000 }], 230_000)[0]!.type, 'utterance', 'the next speech is heard again');
+});
+
+test('utterance buffer: slices by absolute position across chunks, lets go of old audio', () => {
+  const buffer = new UtteranceBuffer(16_000);
+  for (let i = 0; i < 4; i++) buffer.push(new Int16Array(100).fill(i + 1));
+  assert.equal(buffer.end, 400);
+  assert.deepEqual([...buffer.slice(95, 105)], [1, 1, 1, 1, 1, 2, 2, 2, 2, 2]);
+  buffer.dropBefore(250);
+  assert.deepEqual([...buffer.slice(195, 205)], [0, 0, 0, 0, 0, 3, 3, 3, 3, 3], 'dropped audio reads as silence');
+  assert.equal(buffer.toSamples(buffer.toMs(320)), 320);
+});

@@ -1,0 +1,214 @@
+/**
+ * One conversation: a user in a LiveKit room. The room listener brings the user's audio in at
+ * 16 kHz; VAD finds speech in it and the utterance buffer gives each utterance to STT; the turn
+ * controller asks the brain and has TTS speak the answer. The session publishes its start and
+ * end, and wires the controller's ports to the bus and the TTS router.
+ */
+import { newRequestId, newTraceId, type VoiceErrorType } from '@arc/contracts';
+import { NoWorkerError, type Bus, type StickyRouter } from '@arc/bus';
+import type { CommonConfig, Logger } from '@arc/runtime';
+import { UtteranceBuffer, int16ToFloat32, type SttEngine, type VadEngine, type VadSegmenter } from '@arc/speech';
+import type { VoiceConfig } from './config.js';
+import { RoomListener } from './room-listener.js';
+import { TurnController } from './turn-controller.js';
+import { UtteranceCutter, type UtteranceEvent } from './utterances.js';
+
+const SAMPLE_RATE = 16_000;
+/** shorter utterances are not worth a transcription */
+const MIN_UTTERANCE_SAMPLES = SAMPLE_RATE / 10;
+
+export interface SessionInit {
+  roomName: string;
+  roomSid?: string;
+  userIdentity: string;
+  participantSid: string;
+  trackSid: string;
+  /** participant metadata or attributes, parsed when JSON */
+  userProfile?: Record<string, unknown>;
+  traceId: string;
+}
+
+export interface SessionDeps {
+  bus: Bus;
+  config: CommonConfig & VoiceConfig;
+  logger: Logger;
+  vad: VadEngine;
+  stt: SttEngine;
+  tts: StickyRouter<'agent.tts.request'>;
+  instanceId: string;
+  service: string;
+  /** called once, with the reason the session ended */
+  onEnded: (session: VoiceSession, reason: string) => void;
+}
+
+export class VoiceSession {
+  readonly sessionId = `session-${newRequestId('v').slice(2, 14)}`;
+  readonly startedAt = Date.now();
+  private readonly turns: TurnController;
+  private readonly audio = new UtteranceBuffer(SAMPLE_RATE);
+  private readonly cutter: UtteranceCutter;
+  private readonly vad: VadSegmenter;
+  private listener: RoomListener | undefined;
+  private sttChain: Promise<void> = Promise.resolve();
+  private ended = false;
+
+  constructor(
+    readonly init: SessionInit,
+    private readonly deps: SessionDeps,
+  ) {
+    const { config, bus, logger } = deps;
+    this.cutter = new UtteranceCutter(SAMPLE_RATE, config.VOICE_MAX_TURN_MS);
+    this.vad = deps.vad.stream({
+      threshold: config.VOICE_VAD_THRESHOLD,
+      minSpeechMs: config.VOICE_MIN_SPEECH_MS,
+      minSilenceMs: config.VOICE_EOU_SILENCE_MS,
+      speechPadMs: 30,
+    });
+    const room = init.roomName;
+    this.turns = new TurnController({
+      logger: logger.child({ room, session_id: this.sessionId }),
+      brainTimeoutMs: config.VOICE_BRAIN_TIMEOUT_MS,
+      fallbackResponse: config.VOICE_FALLBACK_RESPONSE,
+      maxPreviousTurns: config.VOICE_MAX_PREVIOUS_TURNS,
+      newRequestId: () => newRequestId('req'),
+      newTraceId,
+      ports: {
+        requestBrain: (turn) =>
+          bus.publish('agent.brain.request', {
+            request_id: turn.requestId,
+            trace_id: turn.traceId,
+            user_id: init.userIdentity,
+            session_id: this.sessionId,
+            conversation_id: this.sessionId,
+            turn_index: turn.turnIndex,
+            user_input: turn.userText.slice(0, 20_000),
+            context: { previous_turns: turn.previousTurns, ...(init.userProfile ? { user_profile: init.userProfile } : {}) },
+            constraints: { max_tokens: config.VOICE_LLM_MAX_TOKENS, temperature: config.VOICE_LLM_TEMPERATURE, timeout_ms: config.VOICE_LLM_TIMEOUT_MS },
+          }),
+        speak: async (sentence) => {
+          await deps.tts.send({
+            request_id: sentence.requestId,
+            trace_id: sentence.traceId,
+            text: sentence.text,
+            session_id: this.sessionId,
+            target_room: room,
+            ...(config.VOICE_TTS_VOICE ? { voice_id: config.VOICE_TTS_VOICE } : {}),
+          });
+        },
+        cancelSpeech: (traceId, reason) => bus.publish('agent.tts.cancel', { trace_id: traceId, target_room: room, session_id: this.sessionId, reason }),
+        reportError: (errorType, message, requestId) => this.voiceError(errorType, message, requestId),
+        isNoWorker: (error) => error instanceof NoWorkerError,
+      },
+    });
+  }
+
+  /** the turn controller: brain and TTS events for this session go to it */
+  get controller(): TurnController {
+    return this.turns;
+  }
+
+  get voiceToVoiceSamples(): readonly number[] {
+    return this.turns.voiceToVoiceSamples;
+  }
+
+  async start(): Promise<void> {
+    const { config, bus, logger } = this.deps;
+    bus.publish('agent.voice.session.started', {
+      event: 'session_started',
+      trace_id: this.init.traceId,
+      user_id: this.init.userIdentity,
+      session_id: this.sessionId,
+      room_name: this.init.roomName,
+      ...(this.init.roomSid ? { room_sid: this.init.roomSid } : {}),
+      participant_sid: this.init.participantSid,
+      agent_id: this.deps.service,
+    });
+    this.listener = await RoomListener.join(
+      {
+        livekit: { url: config.LIVEKIT_URL, apiKey: config.LIVEKIT_API_KEY, apiSecret: config.LIVEKIT_API_SECRET },
+        identity: `${config.VOICE_IDENTITY}-${this.deps.instanceId}`,
+        roomName: this.init.roomName,
+        userIdentity: this.init.userIdentity,
+        trackSid: this.init.trackSid,
+        sampleRate: SAMPLE_RATE,
+        logger,
+      },
+      {
+        onAudio: (frame) => this.onAudio(frame),
+        onUserLeft: () => void this.end('user_left'),
+        onDisconnected: () => void this.end('room_disconnected'),
+      },
+    );
+    if (this.ended) await this.listener.close(); // ended while joining
+    else logger.info({ room: this.init.roomName, session_id: this.sessionId, user: this.init.userIdentity }, 'session started');
+  }
+
+  private async onAudio(frame: Int16Array): Promise<void> {
+    if (this.ended) return;
+    this.audio.push(frame);
+    const events = this.cutter.next(await this.vad.push(frame), this.audio.end);
+    for (const event of events) this.onUtteranceEvent(event);
+    this.audio.dropBefore(this.cutter.keepFrom(this.audio.end));
+  }
+
+  private onUtteranceEvent(event: UtteranceEvent): void {
+    if (event.type === 'speech-start') return this.turns.speechStarted();
+    if (event.type === 'speech-end') return this.turns.speechEnded();
+    if (event.cut) this.deps.logger.warn({ room: this.init.roomName, max_turn_ms: this.deps.config.VOICE_MAX_TURN_MS }, 'turn cut at the maximum length');
+    // Wall clock of the end of speech: a VAD speech-end fires only after the end-of-utterance silence.
+    const speechEndAt = Date.now() - this.audio.toMs(this.audio.end - event.endSample);
+    this.transcribe(this.audio.slice(event.startSample, event.endSample), speechEndAt);
+  }
+
+  /** Transcriptions run one after another, so turns start in the order they were spoken. */
+  private transcribe(audio: Int16Array, speechEndAt: number): void {
+    this.sttChain = this.sttChain
+      .then(async () => {
+        if (this.ended) return;
+        if (audio.length < MIN_UTTERANCE_SAMPLES) return this.turns.transcript('', speechEndAt);
+        const result = await this.deps.stt.transcribe(int16ToFloat32(audio));
+        this.deps.logger.info({ room: this.init.roomName, text: result.text.trim(), audio_ms: Math.round(result.audioMs) }, 'user turn transcribed');
+        if (!this.ended) this.turns.transcript(result.text, speechEndAt);
+      })
+      .catch((error: Error) => {
+        this.deps.logger.error({ err: error }, 'transcription failed');
+        this.voiceError('stt_failed', error.message);
+      });
+  }
+
+  private voiceError(errorType: VoiceErrorType, message: string, requestId?: string): void {
+    this.deps.bus.publish('agent.voice.error', {
+      error_type: errorType,
+      error_message: message.slice(0, 4096),
+      session_id: this.sessionId,
+      room_name: this.init.roomName,
+      instance_id: this.deps.instanceId,
+      ...(requestId ? { request_id: requestId } : {}),
+    });
+  }
+
+  async end(reason: string): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    this.turns.end(reason);
+    this.deps.tts.release(this.init.roomName);
+    const sorted = [...this.turns.voiceToVoiceSamples].sort((a, b) => a - b);
+    const pick = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
+    this.deps.bus.publish('agent.voice.session.ended', {
+      event: 'session_ended',
+      trace_id: this.init.traceId,
+      user_id: this.init.userIdentity,
+      session_id: this.sessionId,
+      room_name: this.init.roomName,
+      duration_seconds: Math.round((Date.now() - this.startedAt) / 100) / 10,
+      total_turns: this.turns.turns,
+      reason,
+      final_status: 'completed',
+      ...(sorted.length ? { voice_to_voice_ms: { count: sorted.length, p50: pick(0.5), p90: pick(0.9), max: Math.round(sorted.at(-1)!) } } : {}),
+    });
+    this.deps.logger.info({ room: this.init.roomName, session_id: this.sessionId, reason, turns: this.turns.turns }, 'session ended');
+    this.audio.clear();
+    this.deps.onEnded(this, reason);
+    await this.listener?.close();
+  }
+}
