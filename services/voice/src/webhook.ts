@@ -16,18 +16,31 @@ export interface WebhookServerOptions {
   onRejected: (reason: string) => void;
 }
 
+class BodyTooLargeError extends Error {
+  constructor() {
+    super(`body over ${MAX_BODY_BYTES} bytes`);
+  }
+}
+
+const declaredTooLarge = (req: IncomingMessage) => Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES;
+
+/**
+ * The body, up to MAX_BODY_BYTES. Past that the rest is read and thrown away, so the client is
+ * still reading when the 413 comes (destroying the socket instead left it with a reset).
+ */
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
+    if (declaredTooLarge(req)) {
+      req.resume();
+      return reject(new BodyTooLargeError());
+    }
     let size = 0;
     const parts: Buffer[] = [];
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error(`body over ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-      } else parts.push(chunk);
+      if (size <= MAX_BODY_BYTES) parts.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+    req.on('end', () => (size > MAX_BODY_BYTES ? reject(new BodyTooLargeError()) : resolve(Buffer.concat(parts).toString('utf8'))));
     req.on('error', reject);
   });
 }
@@ -48,7 +61,9 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       try {
         body = await readBody(req);
       } catch (error) {
-        return reply(res, 413, { error: (error as Error).message });
+        if (!(error instanceof BodyTooLargeError)) throw error;
+        res.setHeader('connection', 'close');
+        return reply(res, 413, { error: error.message });
       }
       let event: WebhookEvent;
       try {
@@ -66,6 +81,15 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       options.logger.error({ err: error }, 'webhook handler failed');
       if (!res.headersSent) reply(res, 500, { error: 'internal error' });
     });
+  });
+  // A client that asks before sending (Expect: 100-continue) hears 413 at once, without sending the body.
+  server.on('checkContinue', (req, res) => {
+    if (declaredTooLarge(req)) {
+      res.setHeader('connection', 'close');
+      return reply(res, 413, { error: `body over ${MAX_BODY_BYTES} bytes` });
+    }
+    res.writeContinue();
+    server.emit('request', req, res);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
