@@ -47,28 +47,32 @@ export class RequestTimeoutError extends BusError {
   }
 }
 
-/** A payload (or a reply) that does not match its subject's schema; nothing was sent. */
-export class InvalidPayloadError extends BusError {
-  override readonly name = 'InvalidPayloadError';
+/** A subject, or a payload for it, that ARC does not allow: nothing was sent. */
+abstract class RefusedError extends BusError {
   constructor(
     readonly subject: string,
-    /** the field at fault and why, e.g. "constraints.max_tokens: must be >= 1 (got -1)" */
+    /** what is wrong, naming the field or token at fault */
     readonly reason: string,
+    message: string,
     options?: { cause?: unknown },
   ) {
-    super(`invalid payload for ${subject}: ${reason}`, options);
+    super(message, options);
+  }
+}
+
+/** A payload (or a reply) that does not match its subject's schema, e.g. "constraints.max_tokens: must be >= 1 (got -1)". */
+export class InvalidPayloadError extends RefusedError {
+  override readonly name = 'InvalidPayloadError';
+  constructor(subject: string, reason: string, options?: { cause?: unknown }) {
+    super(subject, reason, `invalid payload for ${subject}: ${reason}`, options);
   }
 }
 
 /** A subject ARC does not allow (empty tokens, wildcards where none may be, other characters). */
-export class BadSubjectError extends BusError {
+export class BadSubjectError extends RefusedError {
   override readonly name = 'BadSubjectError';
-  constructor(
-    readonly subject: string,
-    readonly reason: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`invalid subject "${subject}": ${reason}`, options);
+  constructor(subject: string, reason: string, options?: { cause?: unknown }) {
+    super(subject, reason, `invalid subject "${subject}": ${reason}`, options);
   }
 }
 

@@ -48,3 +48,27 @@ export function resolveEngineChoice<E, N extends string>(
   }
   return { entry, model };
 }
+
+/** One modality's engines (VAD, STT or TTS): the table, its names, and checking and loading a choice. */
+export interface EngineKind<E, N extends string> {
+  readonly engines: Readonly<Record<N, EngineEntry<E>>>;
+  readonly names: readonly N[];
+  /** throws EngineChoiceError when the choice cannot work (the manifest is read; nothing loads) */
+  check(choice: EngineChoice<N>): void;
+  /** checks the choice, then loads and warms up the engine */
+  create(choice: EngineChoice<N>, settings: SpeechSettings): Promise<E>;
+}
+
+export type EngineNameOf<K> = K extends EngineKind<unknown, infer N> ? N : never;
+
+export function engineKind<E>() {
+  return <N extends string>(engines: Record<N, EngineEntry<E>>): EngineKind<E, N> => ({
+    engines,
+    names: Object.keys(engines) as N[],
+    check: (choice) => void resolveEngineChoice(engines, choice),
+    create: async (choice, settings) => {
+      const { entry, model } = resolveEngineChoice(engines, choice);
+      return entry.load(model, settings);
+    },
+  });
+}

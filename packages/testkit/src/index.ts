@@ -9,3 +9,4 @@ export { collect, silentLogger } from './collect.js';
 export type { Collector } from './collect.js';
 export { startScriptedOpenAIServer, echoReply } from './scripted-openai-server.js';
 export type { ScriptedOpenAIServer, ScriptedOpenAIServerOptions, ScriptedReply, ScriptedRequest, Script, ChatCompletionRequestBody } from './scripted-openai-server.js';
+export { startWorkerProcess, workerEnv, type TestServers } from './workers.js';

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@arc/runtime';
-import { DEFAULT_VOICE, SpeechConfig, TTS_ENGINES, type TtsEngineName } from '@arc/speech';
+import { DEFAULT_VOICE, SpeechConfig, TtsEngines } from '@arc/speech';
 
-const engineNames = Object.keys(TTS_ENGINES) as TtsEngineName[];
+const engineNames = TtsEngines.names;
 
 /** Environment variables of the TTS worker (the common ones are added by the runtime). */
 export const TtsConfig = Type.Composite([SpeechConfig, Type.Object({

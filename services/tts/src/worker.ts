@@ -1,5 +1,5 @@
 import { checkVariable, defineWorker } from '@arc/runtime';
-import { TTS_ENGINES, createTts, resolveEngineChoice, speechSettings, type TtsEngine } from '@arc/speech';
+import { TtsEngines, speechSettings, type TtsEngine } from '@arc/speech';
 import { TtsConfig } from './config.js';
 import { TtsService } from './tts-service.js';
 
@@ -10,12 +10,12 @@ export const ttsWorker = defineWorker({
   config: TtsConfig,
   async start({ bus, config, logger, instanceId, reportError }) {
     const choices = config.TTS_VOICES.split(',').map((voice) => ({ engine: config.TTS_ENGINE, model: voice.trim() }));
-    for (const choice of choices) checkVariable('TTS_VOICES', config.TTS_VOICES, () => resolveEngineChoice(TTS_ENGINES, choice));
+    for (const choice of choices) checkVariable('TTS_VOICES', config.TTS_VOICES, () => TtsEngines.check(choice));
     // Voices load once and are warmed up, so no request pays for it.
     const settings = speechSettings(config);
     const voices = new Map<string, TtsEngine>();
     for (const choice of choices) {
-      const voice = await createTts(choice, settings);
+      const voice = await TtsEngines.create(choice, settings);
       voices.set(voice.id, voice);
       logger.info({ voice: voice.id, sample_rate: voice.sampleRate }, 'voice loaded');
     }

@@ -7,26 +7,12 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { dispose } from '@livekit/rtc-node';
-import { startScriptedOpenAIServer, type ScriptedOpenAIServer } from '@arc/testkit';
 import { Conversation } from '@arc/cli';
 import { espeakSpeech, float32ToInt16 } from '@arc/speech';
-import {
-  REPO_ROOT,
-  collect,
-  freePort,
-  startLiveKitServer,
-  startNatsServer,
-  startProcess,
-  waitFor,
-  type Collector,
-  type LiveKitServerHandle,
-  type ManagedProcess,
-  type NatsServerHandle,
-} from '@arc/testkit';
-import { join } from 'node:path';
+import { collect, freePort, startLiveKitServer, startNatsServer, startScriptedOpenAIServer, startWorkerProcess, waitFor } from '@arc/testkit';
+import type { Collector, LiveKitServerHandle, ManagedProcess, NatsServerHandle, ScriptedOpenAIServer } from '@arc/testkit';
 
 const IDLE_MS = 4_000;
-const service = (name: string) => join(REPO_ROOT, 'services', name, 'dist', 'main.js');
 let nats: NatsServerHandle;
 let livekit: LiveKitServerHandle;
 let model: ScriptedOpenAIServer;
@@ -38,20 +24,12 @@ let trackEvents: Collector;
 let sessionEnds: Collector;
 let completions: Collector;
 
-const env = (extra: Record<string, string> = {}) => ({
-  ...process.env,
-  NATS_URL: nats.url,
-  LIVEKIT_URL: livekit.url,
-  LIVEKIT_API_KEY: livekit.apiKey,
-  LIVEKIT_API_SECRET: livekit.apiSecret,
-  LOG_FORMAT: 'json',
-  HEARTBEAT_INTERVAL_MS: '1000',
-  ...extra,
-});
-
 function startVoice(instanceId: string): ManagedProcess {
-  const worker = startProcess(process.execPath, [service('voice')], {
-    env: env({ INSTANCE_ID: instanceId, VOICE_HTTP_PORT: String(voicePort), VOICE_RECONCILE_INTERVAL_MS: '2000', VOICE_MIN_SPEECH_MS: '120' }),
+  const worker = startWorkerProcess('voice', { nats, livekit }, {
+    INSTANCE_ID: instanceId,
+    VOICE_HTTP_PORT: String(voicePort),
+    VOICE_RECONCILE_INTERVAL_MS: '2000',
+    VOICE_MIN_SPEECH_MS: '120',
   });
   workers.push(worker);
   return worker;
@@ -70,10 +48,10 @@ before(async () => {
     collect(nats.url, 'agent.voice.session.ended'),
     collect(nats.url, 'agent.tts.completed'),
   ]);
-  const brain = startProcess(process.execPath, [service('brain')], { env: env({ OPENAI_BASE_URL: model.url }) });
+  const brain = startWorkerProcess('brain', { nats }, { OPENAI_BASE_URL: model.url });
   workers.push(brain);
   for (const id of ['tts-a', 'tts-b']) {
-    const worker = startProcess(process.execPath, [service('tts')], { env: env({ INSTANCE_ID: id, TTS_IDLE_TIMEOUT_MS: String(IDLE_MS) }) });
+    const worker = startWorkerProcess('tts', { nats, livekit }, { INSTANCE_ID: id, TTS_IDLE_TIMEOUT_MS: String(IDLE_MS) });
     tts.set(id, worker);
     workers.push(worker);
   }

@@ -1,10 +1,10 @@
 import { Type, type Static } from '@arc/runtime';
-import { STT_ENGINES, SpeechConfig, VAD_ENGINES, type SttEngineName, type VadEngineName } from '@arc/speech';
+import { SpeechConfig, SttEngines, VadEngines } from '@arc/speech';
 
 export const DEFAULT_VOICE_FALLBACK = "Sorry, I can't answer right now. Please try again in a moment.";
 
-const vadEngines = Object.keys(VAD_ENGINES) as VadEngineName[];
-const sttEngines = Object.keys(STT_ENGINES) as SttEngineName[];
+const vadEngines = VadEngines.names;
+const sttEngines = SttEngines.names;
 
 /** Environment variables of the voice worker (the common ones are added by the runtime). */
 export const VoiceConfig = Type.Composite([SpeechConfig, Type.Object({

@@ -1,62 +1,38 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { AccessToken } from 'livekit-server-sdk';
 import { dispose } from '@livekit/rtc-node';
-import { startScriptedOpenAIServer, type ScriptedOpenAIServer } from '@arc/testkit';
 import { Conversation } from '@arc/cli';
-import { MoonshineStt, float32ToInt16, int16ToFloat32, loadAudio, wordErrors } from '@arc/speech';
+import { MoonshineStt, espeakSpeech, float32ToInt16, int16ToFloat32, wordErrors } from '@arc/speech';
 import {
-  REPO_ROOT,
   collect,
   freePort,
   startLiveKitServer,
   startNatsServer,
-  startProcess,
-  waitFor,
+  startScriptedOpenAIServer,
+  startWorkerProcess,
   type LiveKitServerHandle,
   type ManagedProcess,
   type NatsServerHandle,
+  type ScriptedOpenAIServer,
 } from '@arc/testkit';
 
-const service = (name: string) => join(REPO_ROOT, 'services', name, 'dist', 'main.js');
 let nats: NatsServerHandle;
 let livekit: LiveKitServerHandle;
 let model: ScriptedOpenAIServer;
 let voice: ManagedProcess;
 let webhookUrl: string;
 const workers: ManagedProcess[] = [];
-const dir = mkdtempSync(join(tmpdir(), 'arc-voice-'));
-
-function env(extra: Record<string, string> = {}) {
-  return {
-    ...process.env,
-    NATS_URL: nats.url,
-    LIVEKIT_URL: livekit.url,
-    LIVEKIT_API_KEY: livekit.apiKey,
-    LIVEKIT_API_SECRET: livekit.apiSecret,
-    LOG_FORMAT: 'json',
-    HEARTBEAT_INTERVAL_MS: '1000',
-    ...extra,
-  };
-}
 
 function startBrain(): ManagedProcess {
-  const brain = startProcess(process.execPath, [service('brain')], { env: env({ OPENAI_BASE_URL: model.url }) });
+  const brain = startWorkerProcess('brain', { nats }, { OPENAI_BASE_URL: model.url });
   workers.push(brain);
   return brain;
 }
 
 /** espeak-ng speech, 16 kHz mono Int16 — a voice unlike the agent's Piper voice. */
-function speech(text: string): Int16Array {
-  const wav = join(dir, `${createHash('sha1').update(text).digest('hex')}.wav`);
-  execFileSync('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', wav, text]);
-  return float32ToInt16(loadAudio(wav, 16000));
-}
+const speech = (text: string): Int16Array => float32ToInt16(espeakSpeech(text, { wordsPerMinute: 150 }));
 
 const ANSWERS: Record<string, string> = {};
 before(async () => {
@@ -74,12 +50,10 @@ before(async () => {
       return { type: 'text', text: key ? ANSWERS[key]! : 'Okay, I can help with that.' };
     },
   });
-  voice = startProcess(process.execPath, [service('voice')], {
-    env: env({ VOICE_HTTP_PORT: String(port), VOICE_BRAIN_TIMEOUT_MS: '4000', VOICE_MIN_SPEECH_MS: '120' }),
-  });
+  voice = startWorkerProcess('voice', { nats, livekit }, { VOICE_HTTP_PORT: String(port), VOICE_BRAIN_TIMEOUT_MS: '4000', VOICE_MIN_SPEECH_MS: '120' });
   workers.push(voice);
   startBrain();
-  const tts = startProcess(process.execPath, [service('tts')], { env: env() });
+  const tts = startWorkerProcess('tts', { nats, livekit });
   workers.push(tts);
   await Promise.all([voice.waitForOutput(/voice worker ready/, 60_000), tts.waitForOutput(/TTS worker ready/, 60_000)]);
 });
@@ -90,7 +64,6 @@ after(async () => {
   await model?.close();
   await livekit?.stop();
   await nats?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const joinRoom = (room: string, identity = "user-1") =>

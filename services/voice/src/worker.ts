@@ -1,5 +1,5 @@
 import { checkVariable, defineWorker } from '@arc/runtime';
-import { STT_ENGINES, VAD_ENGINES, createStt, createVad, resolveEngineChoice, speechSettings } from '@arc/speech';
+import { SttEngines, VadEngines, speechSettings } from '@arc/speech';
 import { VoiceConfig } from './config.js';
 import { VoiceService } from './voice-service.js';
 import { startWebhookServer } from './webhook.js';
@@ -12,10 +12,10 @@ export const voiceWorker = defineWorker({
   async start({ bus, config, logger, instanceId, service }) {
     const vadChoice = { engine: config.VOICE_VAD_ENGINE, model: config.VOICE_VAD_MODEL };
     const sttChoice = { engine: config.VOICE_STT_ENGINE, model: config.VOICE_STT_MODEL };
-    checkVariable('VOICE_VAD_MODEL', config.VOICE_VAD_MODEL, () => resolveEngineChoice(VAD_ENGINES, vadChoice));
-    checkVariable('VOICE_STT_MODEL', config.VOICE_STT_MODEL, () => resolveEngineChoice(STT_ENGINES, sttChoice));
+    checkVariable('VOICE_VAD_MODEL', config.VOICE_VAD_MODEL, () => VadEngines.check(vadChoice));
+    checkVariable('VOICE_STT_MODEL', config.VOICE_STT_MODEL, () => SttEngines.check(sttChoice));
     const settings = speechSettings(config);
-    const [vad, stt] = await Promise.all([createVad(vadChoice, settings), createStt(sttChoice, settings)]);
+    const [vad, stt] = await Promise.all([VadEngines.create(vadChoice, settings), SttEngines.create(sttChoice, settings)]);
     const voice = new VoiceService({ bus, config, logger, vad, stt, instanceId, service });
     voice.start();
     const http = await startWebhookServer({

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ModelError } from '@arc/models';
-import { DEFAULT_VOICE, SileroVad, SpeechError, createStt, createTts, encodeWav, loadAudio } from '@arc/speech';
+import { DEFAULT_VOICE, SileroVad, SpeechError, SttEngines, TtsEngines, encodeWav, loadAudio } from '@arc/speech';
 import { cliSpeechSettings } from '../config.js';
 
 /** Speech and model errors already name the file/field/value; print them without a stack. */
@@ -30,7 +30,7 @@ export function registerSpeechCommands(program: Command): void {
       reportErrors(async () => {
         const t0 = performance.now();
         const audio = loadAudio(file);
-        const stt = await createStt({ engine: 'moonshine' }, cliSpeechSettings());
+        const stt = await SttEngines.create({ engine: 'moonshine' }, cliSpeechSettings());
         const loadMs = performance.now() - t0;
         try {
           const result = await stt.transcribe(audio);
@@ -58,7 +58,7 @@ export function registerSpeechCommands(program: Command): void {
     .action((text: string, options: { output: string; voice: string }) =>
       reportErrors(async () => {
         const t0 = performance.now();
-        const voice = await createTts({ engine: 'piper', model: options.voice }, cliSpeechSettings());
+        const voice = await TtsEngines.create({ engine: 'piper', model: options.voice }, cliSpeechSettings());
         const loadMs = performance.now() - t0;
         try {
           const t1 = performance.now();

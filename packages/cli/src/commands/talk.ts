@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { dispose } from '@livekit/rtc-node';
-import { createStt, espeakSpeech, float32ToInt16, int16ToFloat32, loadAudio, writeWav } from '@arc/speech';
+import { SttEngines, espeakSpeech, float32ToInt16, int16ToFloat32, loadAudio, writeWav } from '@arc/speech';
 import { cliConfig, cliSpeechSettings } from '../config.js';
 import { TALK_SAMPLE_RATE, askAgent } from '../talk/conversation.js';
 import { CliError } from './bus.js';
@@ -39,7 +39,7 @@ export function registerTalkCommand(program: Command): void {
         if (options.out) writeWav(options.out, result.answer, TALK_SAMPLE_RATE);
         let transcript = '';
         if (result.answer.length > 0) {
-          const stt = await createStt({ engine: 'moonshine' }, cliSpeechSettings());
+          const stt = await SttEngines.create({ engine: 'moonshine' }, cliSpeechSettings());
           transcript = (await stt.transcribe(int16ToFloat32(result.answer))).text;
         }
         const summary = {

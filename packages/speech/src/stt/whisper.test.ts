@@ -4,8 +4,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineChoiceError, ModelFilesMissingError, SpeechError } from '../errors.js';
-import { createStt } from './factory.js';
+import { DEFAULT_SPEECH_SETTINGS } from '../settings.js';
+import { SttEngines } from './factory.js';
 import { logMelSpectrogram, WhisperOnnxStt, whisperFiles } from './whisper.js';
+
+const createStt = (choice: Parameters<typeof SttEngines.create>[0]) => SttEngines.create(choice, DEFAULT_SPEECH_SETTINGS);
 
 test('a Whisper directory without the model files names every missing file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'arc-whisper-'));

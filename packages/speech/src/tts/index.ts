@@ -2,4 +2,4 @@ export { PiperVoice, listVoices, piperVoiceId, DEFAULT_VOICE, type PiperVoiceCon
 export { EspeakPhonemizer, espeakSpeech, type EspeakOptions, type EspeakSpeechOptions } from './espeak.js';
 export { splitSentences, splitClauses, MAX_SENTENCE_CHARS, type Clause } from './text.js';
 export type { TtsEngine, SynthesisOptions, TtsChunk } from './types.js';
-export { createTts, TTS_ENGINES, type TtsChoice, type TtsEngineName } from './factory.js';
+export { TtsEngines, type TtsEngineName } from './factory.js';
