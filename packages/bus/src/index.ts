@@ -11,6 +11,6 @@ export {
   PayloadTooLargeError,
   RequestTimeoutError,
 } from './errors.js';
-export { StickyRouter, type StickyRouterOptions } from './sticky-router.js';
+export { StickyRouter, type StickyRouterOptions, type StickySubject } from './sticky-router.js';
 export { BusMetricsRecorder } from './metrics.js';
 export type { BusMetricsSnapshot, Counter } from './metrics.js';

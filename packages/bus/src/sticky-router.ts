@@ -7,10 +7,13 @@
  * queue group and another worker takes it.
  */
 import type { PublishInput, ReplyOf, RequestSubject, WorkerSubject } from '@arc/contracts';
+
+/** Request subjects whose reply names the worker subject to send the key's later messages to. */
+export type StickySubject = { [S in RequestSubject]: ReplyOf<S> extends { worker_subject: string } ? S : never }[RequestSubject];
 import type { Bus } from './bus.js';
 import { NoRespondersError, NoWorkerError, RequestTimeoutError } from './errors.js';
 
-export interface StickyRouterOptions<S extends RequestSubject> {
+export interface StickyRouterOptions<S extends StickySubject> {
   subject: S;
   /** the key that sticks to one worker, e.g. the target room */
   keyOf: (input: PublishInput<S>) => string;
@@ -20,7 +23,7 @@ export interface StickyRouterOptions<S extends RequestSubject> {
 
 const workerGone = (error: unknown) => error instanceof NoRespondersError || error instanceof RequestTimeoutError;
 
-export class StickyRouter<S extends RequestSubject> {
+export class StickyRouter<S extends StickySubject> {
   private readonly workerOfKey = new Map<string, WorkerSubject<S>>();
   private readonly chainOfKey = new Map<string, Promise<unknown>>();
   private readonly ackTimeoutMs: number;

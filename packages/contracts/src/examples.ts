@@ -155,6 +155,14 @@ export const ExamplePayloads: { [S in KnownSubject]: PayloadOf<S> } = {
     session_id: 'session-456',
     target_room: 'room-user-123-session-456',
   },
+  'agent.tts.notice': {
+    request_id: 'notice-busy-1',
+    timestamp: '2025-12-14T13:30:07.200Z',
+    trace_id: TRACE,
+    text: 'All our agents are busy. Please try again in a moment.',
+    session_id: 'session-456',
+    target_room: 'room-user-123-session-456',
+  },
   'system.health.heartbeat': {
     service: 'arc-scarlett-voice',
     timestamp: '2025-12-14T13:30:00.000Z',

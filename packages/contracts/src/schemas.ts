@@ -182,7 +182,8 @@ export const BrainResponseSchema = Type.Object(
   { $id: 'agent.brain.response', description: 'The complete answer to a brain request.' },
 );
 
-export const BrainErrorTypes = ['timeout', 'rate_limited', 'upstream_error', 'invalid_request', 'internal_error'] as const;
+/** overloaded: the request could not start within its deadline and was refused at once (no waiting for the timeout). */
+export const BrainErrorTypes = ['timeout', 'rate_limited', 'upstream_error', 'invalid_request', 'internal_error', 'overloaded'] as const;
 
 export const BrainErrorSchema = Type.Object(
   {
@@ -211,6 +212,9 @@ export const TtsRequestSchema = Type.Object(
     voice_id: Type.Optional(Id('voice from the models manifest; the worker default when absent')),
     session_id: Id('session id'),
     target_room: Id('LiveKit room to speak into'),
+    prepare: Type.Optional(
+      Type.Boolean({ description: "join the room and publish the agent's track now, ahead of the first answer; nothing is said (text is ignored)" }),
+    ),
     constraints: Type.Optional(
       Type.Object({
         max_latency_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000 })),
@@ -286,6 +290,7 @@ export const VoiceErrorTypes = [
   'brain_timeout', // no brain answer in VOICE_BRAIN_TIMEOUT_MS; the fallback was spoken
   'no_tts_worker', // no TTS worker took the room's request
   'tts_request_failed', // a TTS request failed otherwise
+  'all_workers_busy', // every voice (or TTS) worker is at its maximum: the user heard the busy notice
 ] as const;
 
 export const VoiceErrorSchema = Type.Object(
@@ -306,6 +311,23 @@ export const TtsErrorTypes = [
 export const TtsErrorSchema = Type.Object(
   { ...workerErrorFields(TtsErrorTypes), target_room: Type.Optional(Id('room')) },
   { $id: 'agent.tts.error', description: 'A TTS request could not be spoken.' },
+);
+
+export const TtsNoticeSchema = Type.Object(TtsRequestSchema.properties, {
+  $id: 'agent.tts.notice',
+  description: 'Say a short notice into a room once (e.g. "all our agents are busy"), even when every TTS worker is at its maximum; the worker leaves the room after unless it serves it.',
+});
+
+export const SessionAcceptedSchema = Type.Object(
+  {
+    timestamp: Timestamp,
+    trace_id: TraceId,
+    instance_id: Id('voice worker that took the session'),
+    room_name: Id('room'),
+    track_sid: Id('track it listens to'),
+    session_id: Id('the session it started'),
+  },
+  { $id: 'agent.voice.track.published.reply', description: 'Reply to an agent.voice.track.published sent as a NATS request: which voice worker took the session.' },
 );
 
 // ---------------------------------------------------------------- system
@@ -341,6 +363,7 @@ export const HeartbeatSchema = Type.Object(
       bus: Type.Optional(BusMetricsSchema),
       models: Type.Optional(Type.Array(Type.String({ maxLength: ID_MAX }), { maxItems: 32 })),
       voice_to_voice_p50_ms: Type.Optional(NonNegative('voice worker: median end of speech → first agent audio')),
+      load: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'how full the worker is (0–1): sessions or rooms held against its maximum, or inference-thread busy time, whichever is higher; at 1 it takes no new room' })),
     }),
   },
   { $id: 'system.health.heartbeat', description: 'Every worker, every HEARTBEAT_INTERVAL_MS (30 s by default).' },
@@ -383,6 +406,7 @@ export const DeadLetterSchema = Type.Object(
 /** Schemas of replies, for subjects that are sent as NATS requests. */
 export const ReplySchemas = {
   'agent.tts.request': TtsAcceptedSchema,
+  'agent.voice.track.published': SessionAcceptedSchema,
 } satisfies Record<RequestSubject, TSchema>;
 
 export const SubjectSchemas = {
@@ -399,6 +423,7 @@ export const SubjectSchemas = {
   'agent.tts.completed': TtsCompletedSchema,
   'agent.tts.cancel': TtsCancelSchema,
   'agent.tts.error': TtsErrorSchema,
+  'agent.tts.notice': TtsNoticeSchema,
   'system.health.heartbeat': HeartbeatSchema,
   'system.service.error': ServiceErrorSchema,
 } satisfies Record<string, TSchema>;
@@ -421,6 +446,8 @@ export type TtsError = Static<typeof TtsErrorSchema>;
 export type TtsErrorType = (typeof TtsErrorTypes)[number];
 export type VoiceErrorType = (typeof VoiceErrorTypes)[number];
 export type TtsAccepted = Static<typeof TtsAcceptedSchema>;
+export type TtsNotice = Static<typeof TtsNoticeSchema>;
+export type SessionAccepted = Static<typeof SessionAcceptedSchema>;
 export type BusMetrics = Static<typeof BusMetricsSchema>;
 export type Heartbeat = Static<typeof HeartbeatSchema>;
 export type HealthStatus = (typeof HealthStatuses)[number];

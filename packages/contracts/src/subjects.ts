@@ -17,16 +17,18 @@ export const Subjects = {
   ttsCompleted: 'agent.tts.completed',
   ttsCancel: 'agent.tts.cancel',
   ttsError: 'agent.tts.error',
+  ttsNotice: 'agent.tts.notice',
   healthHeartbeat: 'system.health.heartbeat',
   serviceError: 'system.service.error',
 } as const;
 
 /**
- * Subjects that are sent as NATS requests: the receiver acknowledges each message with a reply
- * (its schema is in `ReplySchemas`). Only TTS requests today: the reply says which worker holds
- * the room.
+ * Subjects that may be sent as NATS requests: the receiver acknowledges the message with a reply
+ * (its schema is in `ReplySchemas`). A TTS request's reply says which worker holds the room; a
+ * track event's reply says which voice worker took the session. Plain publishes still work (the
+ * seed's `nats pub agent.voice.track.published …`): nobody is waiting for the answer then.
  */
-export const REQUEST_SUBJECTS = [Subjects.ttsRequest] as const;
+export const REQUEST_SUBJECTS = [Subjects.ttsRequest, Subjects.voiceTrackPublished] as const;
 export type RequestSubject = (typeof REQUEST_SUBJECTS)[number];
 
 /** `a.b.c` → ["a.b", "c"]: everything before the last token, and the last token. */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setPriority } from 'node:os';
 import type { TObject, TProperties, Static } from '@sinclair/typebox';
 import { connectBus, type Bus } from '@arc/bus';
 import type { HealthStatus, Heartbeat, Severity } from '@arc/contracts';
@@ -25,6 +26,8 @@ export interface WorkerHandle {
   activeSessions?(): number;
   /** extra heartbeat metrics */
   metrics?(): Partial<Heartbeat['metrics']>;
+  /** how full the worker is, 0–1 (heartbeat `load`): called once per heartbeat */
+  load?(): number;
 }
 
 export interface WorkerDefinition<P extends TProperties> {
@@ -74,7 +77,10 @@ export async function startWorker<P extends TProperties>(
     bus,
     intervalMs: config.HEARTBEAT_INTERVAL_MS,
     activeSessions: () => handle?.activeSessions?.() ?? 0,
-    extraMetrics: () => handle?.metrics?.() ?? {},
+    extraMetrics: () => {
+      const load = handle?.load?.();
+      return { ...(handle?.metrics?.() ?? {}), ...(load === undefined ? {} : { load: Math.round(Math.min(1, Math.max(0, load)) * 1000) / 1000 }) };
+    },
   });
   const context: WorkerContext<Static<TObject<P>>> = {
     service: definition.service,
@@ -111,6 +117,7 @@ export async function startWorker<P extends TProperties>(
     await bus.close(1_000);
     throw error;
   }
+  raiseEventLoopPriority(logger);
   status = 'healthy';
   heartbeat.publish(status);
   heartbeat.start(() => status);
@@ -140,6 +147,22 @@ export async function startWorker<P extends TProperties>(
     },
   };
 }
+
+/**
+ * The event loop is the real-time core (NATS, LiveKit events, timers): when the OS allows it, its
+ * thread runs above normal priority, so a busy machine delays models and media before it delays
+ * a barge-in or a bus hop. Only this thread changes (Linux priorities are per thread); without
+ * the privilege (CAP_SYS_NICE) it stays at the normal priority.
+ */
+function raiseEventLoopPriority(logger: Logger): void {
+  try {
+    setPriority(process.pid, EVENT_LOOP_NICENESS);
+    logger.debug({ niceness: EVENT_LOOP_NICENESS }, 'event loop priority raised');
+  } catch {
+    logger.debug('event loop priority unchanged (not allowed here)');
+  }
+}
+const EVENT_LOOP_NICENESS = -5;
 
 /** Exit codes: 0 clean stop, 1 crash or failed start, 2 bad configuration. */
 export const ExitCodes = { ok: 0, failure: 1, badConfig: 2 } as const;

@@ -7,3 +7,5 @@ export { SpeechConfig, DEFAULT_SPEECH_SETTINGS, speechSettings, type SpeechSetti
 export { engineKind, type EngineChoice, type EngineEntry, type EngineKind } from './engine-choice.js';
 export * from './tts/index.js';
 export { wordErrors, corpusWer, normalizeForWer, numberToWords, type WerResult } from './eval/wer.js';
+export { InferencePool, InferenceThreadError, TaskAbortedError, type PoolOptions, type TaskOptions } from './threads/pool.js';
+export { PooledStt, PooledTts, PooledVad, inferenceStats, startSttPool, startTtsPool, startVadThread } from './threads/pooled-engines.js';

@@ -7,7 +7,7 @@ import { SpeechConfig, speechSettings } from './settings.js';
 
 test('speech settings: ORT_PROVIDERS, thread counts, models dir and espeak-ng from a validated configuration', () => {
   const config = Value.Default(SpeechConfig, {}) as SpeechConfig;
-  assert.deepEqual(speechSettings(config), { session: { providers: ['cpu'], intraOpThreads: 0, interOpThreads: 0 }, espeakBinary: 'espeak-ng' });
+  assert.deepEqual(speechSettings(config), { session: { providers: ['cpu'], intraOpThreads: 1, interOpThreads: 1 }, espeakBinary: 'espeak-ng' });
   assert.deepEqual(speechSettings({ ...config, ORT_PROVIDERS: 'cuda,cpu', ORT_INTRA_OP_THREADS: 2, ORT_INTER_OP_THREADS: 1, ARC_MODELS_DIR: '/m' }), {
     session: { providers: ['cuda', 'cpu'], intraOpThreads: 2, interOpThreads: 1 },
     modelsDir: '/m',

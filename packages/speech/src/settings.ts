@@ -12,9 +12,23 @@ export const SpeechConfig = Type.Object({
     default: 'cpu',
     description: 'onnxruntime execution providers in order of preference (cpu, cuda); CUDA falls back to CPU with one warning',
   }),
-  ORT_INTRA_OP_THREADS: Type.Integer({ minimum: 0, maximum: 256, default: 0, description: 'threads inside one operator (0 = onnxruntime decides)' }),
-  ORT_INTER_OP_THREADS: Type.Integer({ minimum: 0, maximum: 256, default: 0, description: 'threads across independent operators (0 = onnxruntime decides)' }),
+  // One thread per model run: parallelism comes from the inference threads (SPEECH_THREADS), and
+  // onnxruntime's own pools spin while waiting, which starves everything else on a small machine.
+  ORT_INTRA_OP_THREADS: Type.Integer({ minimum: 0, maximum: 256, default: 1, description: 'threads inside one operator (0 = onnxruntime decides: one per core, spinning)' }),
+  ORT_INTER_OP_THREADS: Type.Integer({ minimum: 0, maximum: 256, default: 1, description: 'threads across independent operators (0 = onnxruntime decides)' }),
   ESPEAK_NG: Type.String({ minLength: 1, default: 'espeak-ng', description: 'espeak-ng binary (Piper phonemes)' }),
+  SPEECH_THREAD_NICENESS: Type.Integer({
+    minimum: 0,
+    maximum: 19,
+    default: 10,
+    description: 'scheduling priority of inference threads (Linux nice): above 0 they yield to every event loop and media thread on the machine',
+  }),
+  SPEECH_THREADS: Type.Integer({
+    minimum: 0,
+    maximum: 64,
+    default: 1,
+    description: 'inference threads for STT (voice worker) and TTS (TTS worker); VAD has a thread of its own; 0 = run models on the event loop (for comparison only)',
+  }),
 });
 export type SpeechConfig = Static<typeof SpeechConfig>;
 

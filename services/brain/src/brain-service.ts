@@ -113,6 +113,11 @@ export class BrainService {
 
     try {
       if (request.user_input.trim() === '') throw new TurnFailure('invalid_request', 'user_input is blank');
+      // Refused at once rather than answered after the deadline: the voice worker speaks its fallback now.
+      const expectedStartMs = this.options.model.expectedStartMs?.(this.inFlight.size);
+      if (expectedStartMs !== undefined && expectedStartMs >= timeoutMs) {
+        throw new TurnFailure('overloaded', `the model could not start within the ${timeoutMs} ms deadline (expected ${Math.round(expectedStartMs)} ms before the first token)`);
+      }
       const turn = this.graph.run(
         {
           userInput: request.user_input,

@@ -72,11 +72,24 @@ describe('local model (offline default)', () => {
       assert.ok(next.response, JSON.stringify(next.error));
     });
 
-    test('concurrent requests queue for the one local sequence and are all answered', async () => {
+    test('three requests at once are generated together (three sequences) and all answered', async () => {
       // generous: a loaded 2-core machine runs llama.cpp many times slower
       const requests = ['Name a color.', 'Name an animal.', 'Name a fruit.'].map((q) => brainRequest(q, { constraints: { max_tokens: 16, timeout_ms: 120_000 } }));
       const outcomes = await Promise.all(requests.map((r) => client.ask(r, 130_000)));
       for (const outcome of outcomes) assert.ok(outcome.response?.agent_response.length > 0, JSON.stringify(outcome.error));
+    });
+
+    test('a request that cannot start within its deadline is refused at once with overloaded', async () => {
+      // Three long answers take the three sequences; a fourth with a 250 ms deadline would wait for
+      // one to finish (the model's own figures of earlier answers say how long): refused now, not
+      // timed out later.
+      const busy = ['a dragon', 'a castle', 'a ship'].map((topic) => brainRequest(`Tell me a long story about ${topic}.`, { constraints: { max_tokens: 300, timeout_ms: 60_000 } }));
+      const running = busy.map((r) => client.ask(r, 70_000));
+      const late = await client.ask(brainRequest('What time is it?', { constraints: { max_tokens: 16, timeout_ms: 250 } }), 5_000);
+      assert.equal(late.error?.error_type, 'overloaded', JSON.stringify(late.error ?? late.response));
+      assert.ok(late.elapsedMs < 250, `refused after ${late.elapsedMs.toFixed(0)} ms, before its deadline`);
+      assert.match(late.error.fallback_response, /\S/, 'a fallback to speak at once');
+      await Promise.all(running);
     });
   });
 

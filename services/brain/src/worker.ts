@@ -42,6 +42,7 @@ export const brainWorker = defineWorker({
         await model.close();
       },
       activeSessions: () => service.active,
+      load: () => model.fullness?.() ?? 0,
       metrics: () => ({ models: [model.name] }),
     };
   },

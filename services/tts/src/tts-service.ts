@@ -4,9 +4,13 @@
  * through the queue group and is acknowledged with this worker's subject (room affinity, see
  * StickyRouter in @arc/bus); later ones arrive there directly. agent.tts.cancel stops what a room
  * is playing (barge-in). Rooms idle for TTS_IDLE_TIMEOUT_MS are left.
+ *
+ * A worker holding TTS_MAX_ROOMS rooms leaves the queue group, so new rooms go to another worker
+ * (its own rooms still reach it directly). agent.tts.notice — a short notice such as "all our
+ * agents are busy" — is spoken even then: the room is joined for it and left after.
  */
 import { RoomServiceClient } from 'livekit-server-sdk';
-import { workerSubject, type TtsCancel, type TtsErrorType, type TtsRequest } from '@arc/contracts';
+import { workerSubject, type TtsCancel, type TtsErrorType, type TtsNotice, type TtsRequest } from '@arc/contracts';
 import type { Bus, BusSubscription, MessageMeta } from '@arc/bus';
 import type { Logger, WorkerContext } from '@arc/runtime';
 import { piperVoiceId, type TtsEngine } from '@arc/speech';
@@ -22,6 +26,8 @@ export interface TtsServiceOptions {
   /** participant identity prefix of the speaking agent */
   identity: string;
   queueGroup: string;
+  /** rooms held at most before leaving the queue group */
+  maxRooms: number;
   sampleRate: number;
   idleTimeoutMs: number;
   maxTextChars: number;
@@ -45,6 +51,11 @@ export class TtsService {
   private readonly joining = new Map<string, Promise<RoomSpeaker>>();
   private readonly roomService: RoomServiceClient;
   private readonly subscriptions: BusSubscription[] = [];
+  /** the queue-group subscription of agent.tts.request, while this worker takes new rooms */
+  private admission: BusSubscription | undefined;
+  private admissionChange: Promise<void> = Promise.resolve();
+  /** rooms joined only to speak a notice: left once it has played */
+  private readonly noticeOnly = new Set<string>();
   private readonly defaultVoice: string;
   private idleTimer: NodeJS.Timeout | undefined;
   private latencyExceeded = 0;
@@ -57,12 +68,13 @@ export class TtsService {
 
   async start(): Promise<void> {
     const { bus, queueGroup, idleTimeoutMs } = this.options;
-    const onRequest = (request: TtsRequest, meta: MessageMeta) => this.handle(request, meta);
     this.subscriptions.push(
-      bus.subscribe('agent.tts.request', onRequest, { queue: queueGroup }),
-      bus.subscribe(this.workerSubject, onRequest),
+      bus.subscribe(this.workerSubject, (request, meta) => this.handle(request, meta)),
       bus.subscribe('agent.tts.cancel', (cancel) => this.cancel(cancel)),
+      bus.subscribe('agent.tts.notice', (notice) => this.notice(notice), { queue: queueGroup }),
     );
+    this.updateAdmission();
+    await this.admissionChange;
     await bus.flush();
     this.idleTimer = setInterval(() => this.leaveIdleRooms(), Math.min(5_000, idleTimeoutMs / 2));
     this.idleTimer.unref();
@@ -72,17 +84,24 @@ export class TtsService {
     return this.rooms.size;
   }
 
+  /** rooms held against TTS_MAX_ROOMS (0–1); rooms joined only for a notice do not count */
+  get fullness(): number {
+    return Math.min(1, (this.rooms.size + this.joining.size - this.noticeOnly.size) / this.options.maxRooms);
+  }
+
   metrics(): { tts_latency_exceeded: number } {
     return { tts_latency_exceeded: this.latencyExceeded };
   }
 
   async stop(): Promise<void> {
     clearInterval(this.idleTimer);
-    await Promise.allSettled(this.subscriptions.map((sub) => sub.unsubscribe()));
+    await this.admissionChange;
+    await Promise.allSettled([...this.subscriptions, ...(this.admission ? [this.admission] : [])].map((sub) => sub.unsubscribe()));
     await Promise.all([...this.rooms.values()].map((speaker) => speaker.close('shutdown')));
   }
 
   private async handle(request: TtsRequest, meta: MessageMeta): Promise<void> {
+    this.noticeOnly.delete(request.target_room); // asked for in earnest: the room is held
     try {
       await this.speak(request, meta);
     } catch (error) {
@@ -104,6 +123,7 @@ export class TtsService {
       throw new TtsRequestError('text_too_long', `text has ${request.text.length} characters, over TTS_MAX_TEXT_CHARS=${maxTextChars}`);
     }
     const speaker = await this.speakerFor(request.target_room, request.constraints?.sample_rate ?? this.options.sampleRate);
+    if (request.prepare) return; // in the room with the track published: the first answer pays no join
     const outcome = await speaker.speak({ requestId: request.request_id, text: request.text, voice, receivedAt });
     if (outcome.status === 'completed' && outcome.durationMs === 0) {
       throw new TtsRequestError('nothing_to_say', 'the text has nothing speakable (only punctuation or symbols)');
@@ -133,6 +153,40 @@ export class TtsService {
     else publishCompleted();
   }
 
+  /** A short notice, spoken even at the maximum of rooms; a room joined only for it is left once it has played. */
+  private async notice(notice: TtsNotice): Promise<void> {
+    const room = notice.target_room;
+    if (!this.rooms.has(room) && !this.joining.has(room)) this.noticeOnly.add(room);
+    try {
+      await this.speak(notice, { subject: 'agent.tts.notice', hopLatencyMs: 0, sizeBytes: 0 });
+    } catch (error) {
+      this.fail(notice, error instanceof TtsRequestError ? error.errorType : 'synthesis_failed', (error as Error).message);
+    }
+    // leave once the notice has played out, unless the room has since been asked for in earnest
+    setTimeout(() => {
+      const speaker = this.rooms.get(room);
+      if (this.noticeOnly.delete(room) && speaker && !speaker.busy) void speaker.close('notice_played');
+    }, 3_000).unref();
+  }
+
+  /** In the queue group below TTS_MAX_ROOMS, out of it at the maximum (changes are serialized). */
+  private updateAdmission(): void {
+    this.admissionChange = this.admissionChange
+      .then(async () => {
+        const full = this.fullness >= 1;
+        if (full && this.admission) {
+          const leaving = this.admission;
+          this.admission = undefined;
+          this.options.logger.info({ rooms: this.rooms.size }, 'at the maximum of rooms: taking no new room');
+          await leaving.unsubscribe();
+        } else if (!full && !this.admission) {
+          this.admission = this.options.bus.subscribe('agent.tts.request', (request, meta) => this.handle(request, meta), { queue: this.options.queueGroup });
+          await this.options.bus.flush();
+        }
+      })
+      .catch((error: Error) => this.options.logger.error({ err: error }, 'could not change queue-group membership'));
+  }
+
   private speakerFor(roomName: string, sampleRate: number): Promise<RoomSpeaker> {
     const held = this.rooms.get(roomName);
     if (held) return Promise.resolve(held);
@@ -160,9 +214,14 @@ export class TtsService {
         roomName,
         sampleRate,
         logger,
-        onClosed: () => this.rooms.delete(roomName),
+        onClosed: () => {
+          this.rooms.delete(roomName);
+          this.noticeOnly.delete(roomName);
+          this.updateAdmission();
+        },
       });
       this.rooms.set(roomName, speaker);
+      this.updateAdmission();
       return speaker;
     } catch (error) {
       throw new TtsRequestError('livekit_error', `could not join room "${roomName}": ${(error as Error).message}`);
@@ -183,7 +242,7 @@ export class TtsService {
     }
   }
 
-  private fail(request: TtsRequest, errorType: TtsErrorType, message: string): void {
+  private fail(request: TtsRequest | TtsNotice, errorType: TtsErrorType, message: string): void {
     this.options.logger.warn({ request_id: request.request_id, room: request.target_room, error_type: errorType }, message);
     this.options.bus.publish('agent.tts.error', {
       trace_id: request.trace_id,

@@ -146,6 +146,29 @@ test('cancel mid-answer: no agent audio reaches the listener more than 100 ms af
   await completed.close();
 });
 
+test('a cancel while a sentence is being synthesized in its thread: nothing more is heard, the cancel is not held up', { timeout: 90_000 }, async () => {
+  const listener = await listen('room-cancel-synth');
+  const completed = await collect(nats.url, 'agent.tts.completed');
+  // One long sentence: its first words are spoken on their own, the rest (~6 s of speech) is
+  // still being synthesized in the inference thread when the cancel comes.
+  const long = `Here is the answer ${'with many more words that keep the model busy for a good while '.repeat(5)}and then it ends.`;
+  const { payload } = await bus.request('agent.tts.request', speak(long, 'room-cancel-synth'), { timeoutMs: 5000 });
+  await waitFor(() => listener.recording().firstSpeechAt, 20_000, 'the first words');
+  const cancelledAt = Date.now();
+  bus.publish('agent.tts.cancel', { target_room: 'room-cancel-synth', reason: 'barge_in' });
+  const outcome = await waitFor(() => completed.messages.find((m) => m.payload.request_id === payload.request_id)?.payload, 10_000, 'cancelled outcome');
+  const answeredIn = Date.now() - cancelledAt;
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  assert.equal(outcome.status, 'cancelled');
+  const lastSpeech = listener.recording().lastSpeechAt!;
+  console.log(`cancelled outcome ${answeredIn} ms after the cancel; last agent audio ${lastSpeech - cancelledAt} ms after it`);
+  assert.ok(lastSpeech - cancelledAt <= 100, `agent audio ${lastSpeech - cancelledAt} ms after the cancel`);
+  assert.ok(outcome.duration_ms < 3_000, `only the first words were spoken (${outcome.duration_ms} ms of audio)`);
+  // The rest takes well over a second to synthesize; the cancel's outcome does not wait for it.
+  assert.ok(answeredIn < 1_000, `cancelled outcome after ${answeredIn} ms`);
+  await completed.close();
+});
+
 test('bad input: unknown voice, missing room, over-long and unspeakable text, invalid payloads → errors, no crash', { timeout: 90_000 }, async () => {
   await listen('room-bad');
   const errors = await collect(nats.url, 'agent.tts.error');

@@ -1,5 +1,5 @@
 import { checkVariable, defineWorker } from '@arc/runtime';
-import { TtsEngines, speechSettings, type TtsEngine } from '@arc/speech';
+import { PooledTts, TtsEngines, inferenceStats, speechSettings, startTtsPool, type TtsEngine } from '@arc/speech';
 import { TtsConfig } from './config.js';
 import { TtsService } from './tts-service.js';
 
@@ -11,14 +11,15 @@ export const ttsWorker = defineWorker({
   async start({ bus, config, logger, instanceId, reportError }) {
     const choices = config.TTS_VOICES.split(',').map((voice) => ({ engine: config.TTS_ENGINE, model: voice.trim() }));
     for (const choice of choices) checkVariable('TTS_VOICES', config.TTS_VOICES, () => TtsEngines.check(choice));
-    // Voices load once and are warmed up, so no request pays for it.
+    // Voices load once and are warmed up, so no request pays for it — in inference threads,
+    // so synthesis never holds up the event loop (NATS, LiveKit, cancels).
     const settings = speechSettings(config);
-    const voices = new Map<string, TtsEngine>();
-    for (const choice of choices) {
-      const voice = await TtsEngines.create(choice, settings);
-      voices.set(voice.id, voice);
-      logger.info({ voice: voice.id, sample_rate: voice.sampleRate }, 'voice loaded');
-    }
+    const loaded: TtsEngine[] = [];
+    if (config.SPEECH_THREADS > 0) loaded.push(...(await startTtsPool(choices, settings, config.SPEECH_THREADS, config.SPEECH_THREAD_NICENESS)));
+    else for (const choice of choices) loaded.push(await TtsEngines.create(choice, settings));
+    const voices = new Map(loaded.map((voice) => [voice.id, voice]));
+    const pools = new Set(loaded.flatMap((voice) => (voice instanceof PooledTts ? [voice.pool] : [])));
+    for (const voice of loaded) logger.info({ voice: voice.id, sample_rate: voice.sampleRate, threads: config.SPEECH_THREADS }, 'voice loaded');
     const service = new TtsService({
       bus,
       logger,
@@ -27,6 +28,7 @@ export const ttsWorker = defineWorker({
       livekit: { url: config.LIVEKIT_URL, apiKey: config.LIVEKIT_API_KEY, apiSecret: config.LIVEKIT_API_SECRET },
       identity: config.TTS_IDENTITY,
       queueGroup: config.TTS_QUEUE_GROUP,
+      maxRooms: config.TTS_MAX_ROOMS,
       sampleRate: config.TTS_SAMPLE_RATE,
       idleTimeoutMs: config.TTS_IDLE_TIMEOUT_MS,
       maxTextChars: config.TTS_MAX_TEXT_CHARS,
@@ -36,7 +38,8 @@ export const ttsWorker = defineWorker({
     logger.info({ worker_subject: service.workerSubject, voices: [...voices.keys()] }, 'TTS worker ready');
     return {
       activeSessions: () => service.activeRooms,
-      metrics: () => ({ models: [...voices.keys()], ...service.metrics() }),
+      load: () => Math.max(service.fullness, ...[...pools].map((pool) => pool.utilization())),
+      metrics: () => ({ models: [...voices.keys()], ...service.metrics(), ...inferenceStats(loaded) }),
       async stop() {
         await service.stop();
         await Promise.all([...voices.values()].map((voice) => voice.close()));

@@ -2,6 +2,7 @@ import { Type, type Static } from '@arc/runtime';
 import { SpeechConfig, SttEngines, VadEngines } from '@arc/speech';
 
 export const DEFAULT_VOICE_FALLBACK = "Sorry, I can't answer right now. Please try again in a moment.";
+export const DEFAULT_BUSY_MESSAGE = 'All our agents are busy right now. Please try again in a moment.';
 
 const vadEngines = VadEngines.names;
 const sttEngines = SttEngines.names;
@@ -18,6 +19,12 @@ export const VoiceConfig = Type.Composite([SpeechConfig, Type.Object({
   VOICE_STT_ENGINE: Type.Union(sttEngines.map((name) => Type.Literal(name)), { default: 'moonshine', description: `speech-to-text engine (${sttEngines.join(', ')})` }),
   VOICE_STT_MODEL: Type.Optional(Type.String({ minLength: 1, description: "STT model: a manifest id of the engine's models or a directory (whisper: required)" })),
   VOICE_EOU_SILENCE_MS: Type.Integer({ minimum: 100, maximum: 5_000, default: 500, description: 'silence that ends a user turn' }),
+  VOICE_EARLY_STT_MS: Type.Integer({
+    minimum: 0,
+    maximum: 5_000,
+    default: 200,
+    description: 'after this much silence the utterance so far is transcribed at once, in case the pause ends it (0 = only at the end of the utterance)',
+  }),
   VOICE_MIN_SPEECH_MS: Type.Integer({ minimum: 50, maximum: 2_000, default: 250, description: 'speech shorter than this is noise: it neither starts a turn nor interrupts the agent' }),
   VOICE_MAX_TURN_MS: Type.Integer({ minimum: 1_000, maximum: 120_000, default: 20_000, description: 'a turn is cut after this much continuous speech' }),
   VOICE_VAD_THRESHOLD: Type.Number({ minimum: 0.05, maximum: 0.95, default: 0.5, description: 'Silero speech probability threshold' }),
@@ -29,6 +36,14 @@ export const VoiceConfig = Type.Composite([SpeechConfig, Type.Object({
   VOICE_LLM_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 300_000, default: 8_000, description: 'constraints.timeout_ms of brain requests' }),
   VOICE_TTS_VOICE: Type.Optional(Type.String({ minLength: 1, description: 'voice_id of TTS requests (the TTS worker default when unset)' })),
   VOICE_IDENTITY: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', default: 'arc-listener', description: 'identity prefix of the hidden listening participant' }),
+  VOICE_MAX_SESSIONS: Type.Integer({ minimum: 1, maximum: 10_000, default: 8, description: 'sessions this worker holds at most; at the maximum it leaves the queue group and takes no new room' }),
+  VOICE_QUEUE_GROUP: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', default: 'arc-scarlett-voice', description: 'queue group of voice workers for agent.voice.track.published' }),
+  VOICE_BUSY_MESSAGE: Type.String({
+    minLength: 1,
+    maxLength: 500,
+    default: DEFAULT_BUSY_MESSAGE,
+    description: 'spoken at once when every voice or TTS worker is at its maximum',
+  }),
   VOICE_AGENT_IDENTITY_PREFIXES: Type.String({
     pattern: '^[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*$',
     default: 'arc-agent',

@@ -35,6 +35,11 @@ export class VoiceInstances {
     else this.lastBeat.set(instanceId, { at: this.now(), intervalMs: intervalMs ?? this.ownIntervalMs });
   }
 
+  /** The one live voice worker with the smallest instance id (dispatches what nobody listens to). */
+  isLeader(): boolean {
+    return ![...this.lastBeat.keys()].some((id) => id < this.self && this.isAlive(id));
+  }
+
   /** Our own instance holds no listener without a session, so a listener with our id is a leftover of a crash. */
   isAlive(instanceId: string): boolean {
     if (instanceId === this.self) return false;

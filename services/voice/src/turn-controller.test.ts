@@ -41,6 +41,7 @@ function setup(options: { brainTimeoutMs?: number; failSpeak?: (s: SpokenSentenc
   const spoken: SpokenSentence[] = [];
   const cancels: string[] = [];
   const errors: { type: VoiceErrorType; requestId?: string }[] = [];
+  const notices: string[] = [];
   let ids = 0;
   const controller = new TurnController({
     clock,
@@ -60,6 +61,7 @@ function setup(options: { brainTimeoutMs?: number; failSpeak?: (s: SpokenSentenc
       cancelSpeech: (_trace, reason) => void cancels.push(reason),
       reportError: (type, _message, requestId) => void errors.push({ type, ...(requestId ? { requestId } : {}) }),
       isNoWorker: (error) => error instanceof NoWorker,
+      noticeBusy: (traceId) => void notices.push(traceId),
     },
   });
   /** the user says something: VAD start and end, then its transcript */
@@ -74,7 +76,7 @@ function setup(options: { brainTimeoutMs?: number; failSpeak?: (s: SpokenSentenc
   const completed = (requestId: string, extra: Partial<TtsCompleted> = {}) =>
     controller.ttsCompleted({ request_id: requestId, status: 'completed', time_to_first_audio_ms: 100, ...extra } as TtsCompleted);
   const flush = () => new Promise((resolve) => setImmediate(resolve));
-  return { clock, controller, brain, spoken, cancels, errors, say, partial, response, completed, flush };
+  return { clock, controller, brain, spoken, cancels, errors, notices, say, partial, response, completed, flush };
 }
 
 test('a turn: transcript → brain request → sentences spoken in order → completions → listening, with history', () => {
@@ -196,18 +198,22 @@ test("brain error: its fallback_response is spoken and kept in the history", () 
   assert.equal(t.controller.current, 'listening');
 });
 
-test('TTS worker gone: no_tts_worker reported, the turn ends instead of waiting forever', async () => {
+test('TTS worker gone or all full: no_tts_worker reported, the busy notice sent once, the turn ends instead of waiting forever', async () => {
   const t = setup({ failSpeak: () => new NoWorker('no worker took the agent.tts.request message') });
   t.say('Hello?');
-  t.response('req-1', 'Hello there.');
+  t.partial('req-1', 0, 'Hello there.');
+  t.partial('req-1', 1, 'How are you?');
+  t.response('req-1', 'Hello there. How are you?');
   await t.flush();
-  assert.deepEqual(t.errors, [{ type: 'no_tts_worker', requestId: 'req-1' }]);
+  assert.deepEqual(t.errors, [{ type: 'no_tts_worker', requestId: 'req-1' }, { type: 'no_tts_worker', requestId: 'req-1' }]);
+  assert.deepEqual(t.notices, ['trace-1'], 'one notice per turn');
   assert.equal(t.controller.current, 'listening');
   const other = setup({ failSpeak: () => new Error('reply was not JSON') });
   other.say('Hello?');
   other.response('req-1', 'Hello there.');
   await other.flush();
   assert.deepEqual(other.errors.map((e) => e.type), ['tts_request_failed']);
+  assert.equal(other.notices.length, 0, 'another failure is not a busy room');
 });
 
 test('a turn cut at the maximum length: its transcript arrives while the user still talks, and is answered', () => {

@@ -59,6 +59,8 @@ export interface TurnPorts {
   reportError(errorType: VoiceErrorType, message: string, requestId?: string): void;
   /** a failed speak() that means no TTS worker is there (rather than another failure) */
   isNoWorker(error: unknown): boolean;
+  /** no TTS worker took the room (all full, or none): the busy notice, which even a full worker speaks */
+  noticeBusy(traceId: string): void;
 }
 
 export interface TurnControllerOptions {
@@ -91,6 +93,8 @@ interface Turn {
   answered: boolean;
   timer: unknown;
   measured: boolean;
+  /** the busy notice was sent for this turn */
+  noticed: boolean;
 }
 
 export class TurnController {
@@ -240,6 +244,7 @@ export class TurnController {
       answered: false,
       timer: undefined,
       measured: false,
+      noticed: false,
     };
     const previousTurns = maxPreviousTurns > 0 ? this.history.slice(-maxPreviousTurns).map((t) => ({ ...t })) : [];
     this.turn = turn;
@@ -286,6 +291,10 @@ export class TurnController {
     this.options.ports.speak(sentence).catch((error: unknown) => {
       const noWorker = this.options.ports.isNoWorker(error);
       this.options.ports.reportError(noWorker ? 'no_tts_worker' : 'tts_request_failed', (error as Error).message, turn.requestId);
+      if (noWorker && !turn.noticed) {
+        turn.noticed = true;
+        this.options.ports.noticeBusy(turn.traceId);
+      }
       this.ttsFailed(sentence.requestId);
     });
   }

@@ -8,6 +8,8 @@ import type { VadEvent } from '@arc/speech';
 
 export type UtteranceEvent =
   | { type: 'speech-start' }
+  /** the user paused: this may be the whole utterance (transcribing it now saves time if so) */
+  | { type: 'pause'; startSample: number; endSample: number }
   | { type: 'utterance'; startSample: number; endSample: number; cut: boolean }
   | { type: 'speech-end' };
 
@@ -31,6 +33,10 @@ export class UtteranceCutter {
         this.speechStart = this.samples(event.startMs);
         this.cut = false;
         out.push({ type: 'speech-start' });
+        continue;
+      }
+      if (event.type === 'pause') {
+        if (!this.cut) out.push({ type: 'pause', startSample: this.samples(event.startMs), endSample: this.samples(event.endMs) });
         continue;
       }
       if (!this.cut) out.push({ type: 'utterance', startSample: this.samples(event.startMs), endSample: this.samples(event.endMs), cut: false });

@@ -1,11 +1,19 @@
 /**
- * The voice worker's sessions: LiveKit webhooks in (track and participant events), one session
- * per room with a user's microphone, brain and TTS events handed to the session whose turn they
- * answer, and self-healing for microphones nobody listens to (see reconcile.ts).
+ * The voice worker's sessions.
+ *
+ * Dispatch over the bus (seed 002's workflow): the worker that receives a LiveKit webhook for a
+ * user's microphone publishes agent.voice.track.published as a NATS request; voice workers take
+ * it in a queue group, and the one that takes it starts the session and replies. A worker at its
+ * maximum (VOICE_MAX_SESSIONS) leaves the queue group, so another takes the room; when all are
+ * full nobody answers and the user hears the busy notice at once. agent.voice.track.unpublished
+ * reaches every worker; the one whose session listens to that track ends it.
+ *
+ * Inside, brain and TTS events go to the session whose turn they answer, and microphones nobody
+ * listens to (a restart, a lost listener) are found and dispatched again (see reconcile.ts).
  */
 import { RoomServiceClient, type ParticipantInfo, type TrackInfo, type WebhookEvent } from 'livekit-server-sdk';
-import { newTraceId } from '@arc/contracts';
-import { StickyRouter, type Bus, type BusSubscription } from '@arc/bus';
+import { newRequestId, newTraceId, type PublishInput, type TrackPublished } from '@arc/contracts';
+import { NoRespondersError, RequestTimeoutError, StickyRouter, type Bus, type BusSubscription, type MessageMeta } from '@arc/bus';
 import type { CommonConfig, Logger } from '@arc/runtime';
 import type { SttEngine, VadEngine } from '@arc/speech';
 import type { VoiceConfig } from './config.js';
@@ -40,8 +48,13 @@ export class VoiceService {
   private readonly pastVoiceToVoice: number[] = [];
   private reconcileTimer: NodeJS.Timeout | undefined;
   private reconciling: Promise<void> | undefined;
+  /** the queue-group subscription of agent.voice.track.published, while this worker takes rooms */
+  private admission: BusSubscription | undefined;
+  private admissionChange: Promise<void> = Promise.resolve();
+  /** tracks whose user has heard the busy notice (so reconciling does not repeat it) */
+  private readonly noticed = new Set<string>();
   private stopping = false;
-  private counts = { webhooksRejected: 0, agentTracksIgnored: 0 };
+  private counts = { webhooksRejected: 0, agentTracksIgnored: 0, busyNotices: 0 };
 
   constructor(private readonly options: VoiceServiceOptions) {
     const { bus, config, instanceId } = options;
@@ -58,7 +71,13 @@ export class VoiceService {
   start(): void {
     const { bus, service } = this.options;
     const turnsOf = (requestId: string) => [...this.sessions.values()].find((s) => s.controller.owns(requestId))?.controller;
+    this.updateAdmission();
     this.subscriptions.push(
+      bus.subscribe('agent.voice.track.unpublished', (ended) => {
+        const session = this.sessions.get(ended.room_name);
+        // A session ends with its own track, never because another participant's track went away.
+        if (session?.init.trackSid === ended.track_sid) void session.end('track_unpublished');
+      }),
       bus.subscribe('agent.brain.partial', (p) => turnsOf(p.request_id)?.brainPartial(p)),
       bus.subscribe('agent.brain.response', (r) => turnsOf(r.request_id)?.brainResponse(r)),
       bus.subscribe('agent.brain.error', (e) => turnsOf(e.request_id)?.brainError(e)),
@@ -86,15 +105,21 @@ export class VoiceService {
     return this.sessions.size;
   }
 
+  /** sessions held against VOICE_MAX_SESSIONS (0–1) */
+  get fullness(): number {
+    return Math.min(1, this.sessions.size / this.options.config.VOICE_MAX_SESSIONS);
+  }
+
   webhookRejected(): void {
     this.counts.webhooksRejected++;
   }
 
-  metrics(): { webhooks_rejected: number; agent_tracks_ignored: number; voice_to_voice_p50_ms?: number } {
+  metrics(): { webhooks_rejected: number; agent_tracks_ignored: number; busy_notices: number; voice_to_voice_p50_ms?: number } {
     const samples = [...this.pastVoiceToVoice, ...[...this.sessions.values()].flatMap((s) => s.voiceToVoiceSamples)].sort((a, b) => a - b);
     return {
       webhooks_rejected: this.counts.webhooksRejected,
       agent_tracks_ignored: this.counts.agentTracksIgnored,
+      busy_notices: this.counts.busyNotices,
       ...(samples.length ? { voice_to_voice_p50_ms: Math.round(samples[Math.floor(samples.length / 2)]!) } : {}),
     };
   }
@@ -103,7 +128,8 @@ export class VoiceService {
     this.stopping = true;
     clearInterval(this.reconcileTimer);
     await this.reconciling;
-    await Promise.allSettled(this.subscriptions.map((sub) => sub.unsubscribe()));
+    await this.admissionChange;
+    await Promise.allSettled([...this.subscriptions, ...(this.admission ? [this.admission] : [])].map((sub) => sub.unsubscribe()));
     await Promise.all([...this.sessions.values()].map((s) => s.end('shutdown')));
   }
 
@@ -132,14 +158,12 @@ export class VoiceService {
       case 'track_unpublished':
         if (participant && track) await this.onTrackUnpublished(room, participant, track);
         return;
+      // The session's own listener sees its user leave and its room close, wherever it runs.
       case 'participant_left':
-        if (!participant) return;
-        this.directory.forget(room, participant.identity);
-        if (this.sessions.get(room)?.init.userIdentity === participant.identity) await this.sessions.get(room)!.end('user_left');
+        if (participant) this.directory.forget(room, participant.identity);
         return;
       case 'room_finished':
         this.directory.forgetRoom(room);
-        await this.sessions.get(room)?.end('room_finished');
         return;
       default:
         this.options.logger.debug({ event: event.event, room }, 'webhook event ignored');
@@ -153,35 +177,87 @@ export class VoiceService {
       this.options.logger.debug({ room, participant: participant.identity, track_sid: track.sid }, 'agent track published; not a user session');
       return;
     }
-    const traceId = newTraceId();
     this.trackStartedAt.set(track.sid, Date.now());
+    await this.dispatch(room, roomSid, participant, track.sid);
+  }
+
+  /** The user's microphone as agent.voice.track.published, sent as a request: the voice worker that takes it replies. */
+  private async dispatch(room: string, roomSid: string | undefined, participant: Pick<ParticipantInfo, 'identity' | 'sid'>, trackSid: string): Promise<void> {
+    const { bus, logger } = this.options;
     const metadata = userProfile(this.directory.cached(room, participant.identity));
-    this.options.bus.publish('agent.voice.track.published', {
+    const event: PublishInput<'agent.voice.track.published'> = {
       event: 'track_published',
-      trace_id: traceId,
+      trace_id: newTraceId(),
       room_name: room,
       ...(roomSid ? { room_sid: roomSid } : {}),
       participant_sid: participant.sid,
       participant_identity: participant.identity,
-      track_sid: track.sid,
+      track_sid: trackSid,
       track_kind: 'audio',
       track_source: 'microphone',
       ...(metadata ? { metadata } : {}),
-    });
-    if (this.sessions.has(room)) {
-      this.options.logger.warn({ room, participant: participant.identity }, 'a session already runs in this room (one user per room); track ignored');
-      return;
+    };
+    try {
+      const { reply } = await bus.request('agent.voice.track.published', event, { timeoutMs: 5_000 });
+      logger.debug({ room, taken_by: reply.instance_id, session_id: reply.session_id }, 'session dispatched');
+      this.noticed.delete(trackSid);
+    } catch (error) {
+      if (error instanceof NoRespondersError) return this.allBusy(room, trackSid, event.trace_id!);
+      if (error instanceof RequestTimeoutError) return void logger.warn({ room, track_sid: trackSid }, 'no voice worker acknowledged the session in time');
+      throw error;
     }
-    this.startSession(room, roomSid, participant, track.sid, traceId);
+  }
+
+  /** Every voice worker is full: the user hears so at once, not silence (and gets a session once one frees up). */
+  private allBusy(room: string, trackSid: string, traceId: string): void {
+    const { bus, config, logger, instanceId } = this.options;
+    if (this.noticed.has(trackSid)) return;
+    this.noticed.add(trackSid);
+    this.counts.busyNotices++;
+    logger.warn({ room, track_sid: trackSid }, 'every voice worker is at its maximum; telling the user');
+    bus.publish('agent.voice.error', { trace_id: traceId, error_type: 'all_workers_busy', error_message: 'every voice worker is at its maximum; the user heard the busy notice', room_name: room, instance_id: instanceId });
+    this.sayNotice(room, traceId, config.VOICE_BUSY_MESSAGE, `busy-${trackSid}`);
+  }
+
+  /** A short notice spoken by any TTS worker, even a full one (agent.tts.notice). */
+  sayNotice(room: string, traceId: string, text: string, sessionId: string): void {
+    this.options.bus.publish('agent.tts.notice', { request_id: newRequestId('notice'), trace_id: traceId, text, session_id: sessionId, target_room: room });
+  }
+
+  /** This worker takes a dispatched session (it is in the queue group only while it has room). */
+  private onDispatched(event: TrackPublished, meta: MessageMeta): void {
+    const held = this.sessions.get(event.room_name);
+    const session = held ?? this.startSession(event.room_name, event.room_sid, { identity: event.participant_identity, sid: event.participant_sid }, event.track_sid, event.trace_id, event.metadata);
+    if (held && held.init.trackSid !== event.track_sid) {
+      this.options.logger.warn({ room: event.room_name, participant: event.participant_identity }, 'a session already runs in this room (one user per room); track ignored');
+    }
+    meta.respond?.({ instance_id: this.options.instanceId, room_name: event.room_name, track_sid: session.init.trackSid, session_id: session.sessionId });
+  }
+
+  /** In the queue group below VOICE_MAX_SESSIONS, out of it at the maximum (changes are serialized). */
+  private updateAdmission(): void {
+    this.admissionChange = this.admissionChange.then(async () => {
+      const full = this.stopping || this.sessions.size >= this.options.config.VOICE_MAX_SESSIONS;
+      if (full && this.admission) {
+        const leaving = this.admission;
+        this.admission = undefined;
+        this.options.logger.info({ sessions: this.sessions.size }, 'at the maximum of sessions: taking no new room');
+        await leaving.unsubscribe();
+      } else if (!full && !this.admission) {
+        this.admission = this.options.bus.subscribe('agent.voice.track.published', (event, meta) => this.onDispatched(event, meta), {
+          queue: this.options.config.VOICE_QUEUE_GROUP,
+        });
+        await this.options.bus.flush();
+      }
+    }).catch((error: Error) => this.options.logger.error({ err: error }, 'could not change queue-group membership'));
   }
 
   private async onTrackUnpublished(room: string, participant: ParticipantInfo, track: TrackInfo): Promise<void> {
-    const session = this.sessions.get(room);
-    const ownTrack = session?.init.trackSid === track.sid;
-    // Only a user's microphone was announced as published; only its end is announced.
-    if (!ownTrack && !this.trackStartedAt.has(track.sid)) return;
+    if (!isMicrophone(track) || !(await this.directory.isUser(room, participant.identity))) return;
     const started = this.trackStartedAt.get(track.sid);
     this.trackStartedAt.delete(track.sid);
+    this.noticed.delete(track.sid);
+    // Every voice worker hears it; the one whose session listens to this track ends it.
     this.options.bus.publish('agent.voice.track.unpublished', {
       event: 'track_unpublished',
       room_name: room,
@@ -191,13 +267,17 @@ export class VoiceService {
       reason: 'track_unpublished',
       duration_seconds: started ? Math.round((Date.now() - started) / 100) / 10 : 0,
     });
-    // A session ends with its own track, never because another participant's track went away.
-    if (ownTrack) await session!.end('track_unpublished');
   }
 
-  private startSession(room: string, roomSid: string | undefined, participant: Pick<ParticipantInfo, 'identity' | 'sid'>, trackSid: string, traceId: string): void {
+  private startSession(
+    room: string,
+    roomSid: string | undefined,
+    participant: Pick<ParticipantInfo, 'identity' | 'sid'>,
+    trackSid: string,
+    traceId: string,
+    profile: Record<string, unknown> | undefined,
+  ): VoiceSession {
     const { bus, config, logger, vad, stt, instanceId, service } = this.options;
-    const profile = userProfile(this.directory.cached(room, participant.identity));
     const session = new VoiceSession(
       {
         roomName: room,
@@ -221,23 +301,35 @@ export class VoiceService {
           if (this.sessions.get(room) === ended) this.sessions.delete(room);
           this.pastVoiceToVoice.push(...ended.voiceToVoiceSamples);
           if (this.pastVoiceToVoice.length > MAX_KEPT_SAMPLES) this.pastVoiceToVoice.splice(0, this.pastVoiceToVoice.length - MAX_KEPT_SAMPLES);
+          this.updateAdmission();
           // The user may still be there, talking to no one: look again shortly.
           if (!this.stopping && !FINAL_END_REASONS.has(reason)) setTimeout(() => void this.reconcile(), 1_000).unref();
         },
+        noticeBusy: (traceId) => this.sayNotice(room, traceId, config.VOICE_BUSY_MESSAGE, session.sessionId),
       },
     );
     this.sessions.set(room, session);
+    this.updateAdmission();
     session.start().catch((error: Error) => {
       logger.error({ err: error, room }, 'could not join the room');
       bus.publish('agent.voice.error', { error_type: 'livekit_join_failed', error_message: error.message, room_name: room, instance_id: instanceId });
       void session.end('join_failed');
     });
+    return session;
   }
 
-  /** Start a session for every user microphone nobody listens to (see reconcile.ts). */
+  /**
+   * Dispatch a session for every user microphone nobody listens to (see reconcile.ts). Only one
+   * voice worker does it — the live one with the smallest instance id — so two never both send
+   * the same room.
+   */
   private reconcile(): Promise<void> {
     this.reconciling ??= (async () => {
       const { logger } = this.options;
+      if (!this.instances.isLeader()) {
+        this.reconciling = undefined;
+        return;
+      }
       try {
         const unheard = await findUnheardMicrophones({
           roomService: this.roomService,
@@ -249,8 +341,8 @@ export class VoiceService {
         });
         for (const { room, participant, track } of unheard) {
           if (this.stopping || this.sessions.has(room.name)) continue;
-          logger.info({ room: room.name, participant: participant.identity, track_sid: track.sid }, 'a user microphone has no listener; starting a session');
-          this.startSession(room.name, room.sid, participant, track.sid, newTraceId());
+          logger.info({ room: room.name, participant: participant.identity, track_sid: track.sid }, 'a user microphone has no listener; dispatching a session');
+          await this.dispatch(room.name, room.sid, participant, track.sid);
         }
       } catch (error) {
         logger.warn({ err: error }, 'could not reconcile rooms with LiveKit');

@@ -7,7 +7,7 @@
 import { newRequestId, newTraceId, type VoiceErrorType } from '@arc/contracts';
 import { NoWorkerError, type Bus, type StickyRouter } from '@arc/bus';
 import type { CommonConfig, Logger } from '@arc/runtime';
-import { UtteranceBuffer, int16ToFloat32, type SttEngine, type VadEngine, type VadSegmenter } from '@arc/speech';
+import { UtteranceBuffer, int16ToFloat32, type SttEngine, type Transcript, type VadEngine, type VadSegmenter } from '@arc/speech';
 import type { VoiceConfig } from './config.js';
 import { RoomListener } from './room-listener.js';
 import { TurnController } from './turn-controller.js';
@@ -39,6 +39,8 @@ export interface SessionDeps {
   service: string;
   /** called once, with the reason the session ended */
   onEnded: (session: VoiceSession, reason: string) => void;
+  /** no TTS worker took the room: the busy notice, spoken by any TTS worker */
+  noticeBusy: (traceId: string) => void;
 }
 
 export class VoiceSession {
@@ -50,6 +52,8 @@ export class VoiceSession {
   private readonly vad: VadSegmenter;
   private listener: RoomListener | undefined;
   private sttChain: Promise<void> = Promise.resolve();
+  /** the transcription started at a pause, used if the pause turns out to end the utterance */
+  private early: { startSample: number; endSample: number; transcript: Promise<Transcript> } | undefined;
   private ended = false;
 
   constructor(
@@ -63,6 +67,7 @@ export class VoiceSession {
       minSpeechMs: config.VOICE_MIN_SPEECH_MS,
       minSilenceMs: config.VOICE_EOU_SILENCE_MS,
       speechPadMs: 30,
+      ...(config.VOICE_EARLY_STT_MS > 0 && config.VOICE_EARLY_STT_MS < config.VOICE_EOU_SILENCE_MS ? { pauseMs: config.VOICE_EARLY_STT_MS } : {}),
     });
     const room = init.roomName;
     this.turns = new TurnController({
@@ -98,6 +103,7 @@ export class VoiceSession {
         cancelSpeech: (traceId, reason) => bus.publish('agent.tts.cancel', { trace_id: traceId, target_room: room, session_id: this.sessionId, reason }),
         reportError: (errorType, message, requestId) => this.voiceError(errorType, message, requestId),
         isNoWorker: (error) => error instanceof NoWorkerError,
+        noticeBusy: (traceId) => deps.noticeBusy(traceId),
       },
     });
   }
@@ -136,11 +142,15 @@ export class VoiceSession {
       {
         onAudio: (frame) => this.onAudio(frame),
         onUserLeft: () => void this.end('user_left'),
-        onDisconnected: () => void this.end('room_disconnected'),
+        onDisconnected: (roomClosed) => void this.end(roomClosed ? 'room_finished' : 'room_disconnected'),
       },
     );
-    if (this.ended) await this.listener.close(); // ended while joining
-    else logger.info({ room: this.init.roomName, session_id: this.sessionId, user: this.init.userIdentity }, 'session started');
+    if (this.ended) return this.listener.close(); // ended while joining
+    logger.info({ room: this.init.roomName, session_id: this.sessionId, user: this.init.userIdentity }, 'session started');
+    // The TTS worker joins now, while the user speaks, so the first answer does not wait for it.
+    this.deps.tts
+      .send({ request_id: newRequestId('prepare'), trace_id: this.init.traceId, text: '-', session_id: this.sessionId, target_room: this.init.roomName, prepare: true })
+      .catch((error: Error) => logger.warn({ room: this.init.roomName, err: error.message }, 'no TTS worker took the room yet'));
   }
 
   private async onAudio(frame: Int16Array): Promise<void> {
@@ -152,21 +162,42 @@ export class VoiceSession {
   }
 
   private onUtteranceEvent(event: UtteranceEvent): void {
-    if (event.type === 'speech-start') return this.turns.speechStarted();
+    if (event.type === 'speech-start') {
+      this.early = undefined;
+      return this.turns.speechStarted();
+    }
     if (event.type === 'speech-end') return this.turns.speechEnded();
+    if (event.type === 'pause') return this.transcribeEarly(event.startSample, event.endSample);
     if (event.cut) this.deps.logger.warn({ room: this.init.roomName, max_turn_ms: this.deps.config.VOICE_MAX_TURN_MS }, 'turn cut at the maximum length');
     // Wall clock of the end of speech: a VAD speech-end fires only after the end-of-utterance silence.
     const speechEndAt = Date.now() - this.audio.toMs(this.audio.end - event.endSample);
-    this.transcribe(this.audio.slice(event.startSample, event.endSample), speechEndAt);
+    this.transcribe(event.startSample, event.endSample, speechEndAt);
+  }
+
+  /**
+   * The user paused (VOICE_EARLY_STT_MS of silence): transcribe what was said so far at once, due
+   * when the end-of-utterance silence would be over. If the pause ends the utterance, its
+   * transcript is ready or nearly so; if the user goes on, it is dropped.
+   */
+  private transcribeEarly(startSample: number, endSample: number): void {
+    if (endSample - startSample < MIN_UTTERANCE_SAMPLES) return;
+    const dueInMs = this.deps.config.VOICE_EOU_SILENCE_MS - this.deps.config.VOICE_EARLY_STT_MS;
+    const transcript = this.deps.stt.transcribe(int16ToFloat32(this.audio.slice(startSample, endSample)), { dueInMs });
+    transcript.catch(() => {}); // only awaited when it is used
+    this.early = { startSample, endSample, transcript };
   }
 
   /** Transcriptions run one after another, so turns start in the order they were spoken. */
-  private transcribe(audio: Int16Array, speechEndAt: number): void {
+  private transcribe(startSample: number, endSample: number, speechEndAt: number): void {
+    const early = this.early;
+    this.early = undefined;
+    const ready = early && early.startSample === startSample && early.endSample === endSample ? early.transcript : undefined;
+    const audio = ready ? undefined : this.audio.slice(startSample, endSample);
     this.sttChain = this.sttChain
       .then(async () => {
         if (this.ended) return;
-        if (audio.length < MIN_UTTERANCE_SAMPLES) return this.turns.transcript('', speechEndAt);
-        const result = await this.deps.stt.transcribe(int16ToFloat32(audio));
+        if (endSample - startSample < MIN_UTTERANCE_SAMPLES) return this.turns.transcript('', speechEndAt);
+        const result = await (ready ?? this.deps.stt.transcribe(int16ToFloat32(audio!)));
         this.deps.logger.info({ room: this.init.roomName, text: result.text.trim(), audio_ms: Math.round(result.audioMs) }, 'user turn transcribed');
         if (!this.ended) this.turns.transcript(result.text, speechEndAt);
       })
@@ -191,6 +222,7 @@ export class VoiceSession {
     if (this.ended) return;
     this.ended = true;
     this.turns.end(reason);
+    this.vad.close();
     this.deps.tts.release(this.init.roomName);
     const sorted = [...this.turns.voiceToVoiceSamples].sort((a, b) => a - b);
     const pick = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);

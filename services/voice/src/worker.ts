@@ -1,5 +1,5 @@
 import { checkVariable, defineWorker } from '@arc/runtime';
-import { SttEngines, VadEngines, speechSettings } from '@arc/speech';
+import { SttEngines, VadEngines, inferenceStats, speechSettings, startSttPool, startVadThread, type PooledStt, type PooledVad, type SttEngine, type VadEngine } from '@arc/speech';
 import { VoiceConfig } from './config.js';
 import { VoiceService } from './voice-service.js';
 import { startWebhookServer } from './webhook.js';
@@ -15,7 +15,12 @@ export const voiceWorker = defineWorker({
     checkVariable('VOICE_VAD_MODEL', config.VOICE_VAD_MODEL, () => VadEngines.check(vadChoice));
     checkVariable('VOICE_STT_MODEL', config.VOICE_STT_MODEL, () => SttEngines.check(sttChoice));
     const settings = speechSettings(config);
-    const [vad, stt] = await Promise.all([VadEngines.create(vadChoice, settings), SttEngines.create(sttChoice, settings)]);
+    // Models load and run in inference threads: the event loop keeps to NATS, LiveKit and HTTP.
+    const threads = config.SPEECH_THREADS;
+    const [vad, stt]: [VadEngine, SttEngine] = await Promise.all([
+      threads > 0 ? startVadThread(vadChoice, settings) : VadEngines.create(vadChoice, settings),
+      threads > 0 ? startSttPool(sttChoice, settings, threads, config.SPEECH_THREAD_NICENESS) : SttEngines.create(sttChoice, settings),
+    ]);
     const voice = new VoiceService({ bus, config, logger, vad, stt, instanceId, service });
     voice.start();
     const http = await startWebhookServer({
@@ -42,7 +47,8 @@ export const voiceWorker = defineWorker({
     logger.info({ url: `${http.url}/livekit/webhook`, vad: vad.name, stt: stt.name }, 'voice worker ready: LiveKit webhooks go to this URL');
     return {
       activeSessions: () => voice.activeSessions,
-      metrics: () => ({ models: [vad.name, stt.name], ...voice.metrics() }),
+      load: () => Math.max(voice.fullness, ...[vad, stt].map((engine) => ('pool' in engine ? (engine as PooledVad | PooledStt).pool.utilization() : 0))),
+      metrics: () => ({ models: [vad.name, stt.name], ...voice.metrics(), ...inferenceStats([vad, stt]) }),
       async stop() {
         await voice.stop();
         await new Promise<void>((resolve) => http.server.close(() => resolve()));

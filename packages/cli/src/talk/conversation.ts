@@ -96,7 +96,7 @@ export class Conversation {
       ...(this.options.metadata ? { metadata: this.options.metadata } : {}),
     });
     token.addGrant({ roomJoin: true, room: this.options.room, canPublish: true, canSubscribe: true });
-    this.room.on(RoomEvent.TrackSubscribed, (track) => this.record(track));
+    this.room.on(RoomEvent.TrackSubscribed, (track) => this.hear(track));
     const listenerJoined = new Promise<void>((resolve) => this.room.on(RoomEvent.LocalTrackSubscribed, () => resolve()));
     await this.room.connect(this.options.livekitUrl, await token.toJwt(), { autoSubscribe: true, dynacast: false });
     this.track = LocalAudioTrack.createAudioTrack('microphone', this.source);
@@ -112,10 +112,10 @@ export class Conversation {
     await waited;
   }
 
-  private record(track: RemoteTrack): void {
+  private hear(track: RemoteTrack): void {
     if (track.kind !== TrackKind.KIND_AUDIO) return;
     void (async () => {
-      for await (const frame of new AudioStream(track, TALK_SAMPLE_RATE, 1) as unknown as AsyncIterable<AudioFrame>) {
+      for await (const frame of new AudioStream(track, { sampleRate: TALK_SAMPLE_RATE, numChannels: 1, frameSizeMs: FRAME_MS }) as unknown as AsyncIterable<AudioFrame>) {
         if (!this.recording) continue; // only what follows a question counts as its answer
         const now = performance.now();
         if (frameRms(frame.data) >= SPEECH_RMS) {
@@ -136,6 +136,15 @@ export class Conversation {
   async ask(question: Int16Array, options: AskOptions = {}): Promise<TalkResult> {
     await this.play(question);
     await this.source.waitForPlayout();
+    return this.answer(options, (question.length / TALK_SAMPLE_RATE) * 1000);
+  }
+
+  /** Says nothing and records what the agent says (a notice, say) within `timeoutMs`. */
+  listen(timeoutMs: number): Promise<TalkResult> {
+    return this.answer({}, 0, timeoutMs);
+  }
+
+  private async answer(options: AskOptions, questionMs: number, answerTimeoutMs = this.options.answerTimeoutMs ?? 20_000): Promise<TalkResult> {
     const questionEndedAt = performance.now();
     this.recorded = [];
     this.firstSpeechAt = undefined;
@@ -144,7 +153,7 @@ export class Conversation {
     this.recording = true;
     let interruptedAt: number | undefined;
     // Keep the microphone open with silence until the answer ends.
-    const answerTimeout = this.options.answerTimeoutMs ?? 20_000;
+    const answerTimeout = answerTimeoutMs;
     const answerSilence = this.options.answerSilenceMs ?? 1_500;
     while (true) {
       const sinceSpeech = this.firstSpeechAt === undefined ? -1 : performance.now() - this.firstSpeechAt;
@@ -169,7 +178,7 @@ export class Conversation {
       speechFrameTimes: this.speechFrameTimes,
       answer,
       voiceToVoiceMs: this.firstSpeechAt === undefined ? undefined : this.firstSpeechAt - questionEndedAt,
-      questionMs: (question.length / TALK_SAMPLE_RATE) * 1000,
+      questionMs,
       answerMs: (answer.length / TALK_SAMPLE_RATE) * 1000,
     };
   }

@@ -1,4 +1,4 @@
-import { engineKind, isDirectory, type EngineNameOf } from '../engine-choice.js';
+import { engineKind, isDirectory, type EngineChoice, type EngineNameOf } from '../engine-choice.js';
 import { MoonshineStt } from './moonshine.js';
 import type { SttEngine } from './types.js';
 import { WhisperOnnxStt } from './whisper.js';
@@ -15,3 +15,4 @@ export const SttEngines = engineKind<SttEngine>()({
   },
 });
 export type SttEngineName = EngineNameOf<typeof SttEngines>;
+export type SttChoice = EngineChoice<SttEngineName>;

@@ -12,6 +12,8 @@ export interface Transcript {
 export interface TranscribeOptions {
   /** Upper bound on generated tokens; by default derived from the audio length. */
   maxTokens?: number;
+  /** in how long the result is needed (a scheduler runs what is due sooner first; default now) */
+  dueInMs?: number;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { engineKind, type EngineNameOf } from '../engine-choice.js';
+import { engineKind, type EngineChoice, type EngineNameOf } from '../engine-choice.js';
 import { DEFAULT_VOICE, PiperVoice, piperVoiceId } from './piper.js';
 import type { TtsEngine } from './types.js';
 
@@ -12,3 +12,4 @@ export const TtsEngines = engineKind<TtsEngine>()({
   },
 });
 export type TtsEngineName = EngineNameOf<typeof TtsEngines>;
+export type TtsChoice = EngineChoice<TtsEngineName>;

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { ModelLoadError, TextInputError, UnknownVoiceError } from '../errors.js';
 import { createSession, ort } from '../providers.js';
 import { EspeakPhonemizer } from './espeak.js';
-import { splitClauses, splitSentences } from './text.js';
+import { float32ToInt16, int16ToFloat32 } from '../audio/pcm.js';
+import { resample } from '../audio/resample.js';
+import { speakingUnits, splitClauses, type SpeakingUnit } from './text.js';
 import type { SynthesisOptions, TtsChunk, TtsEngine } from './types.js';
 
 export const DEFAULT_VOICE = 'piper-en_US-joe-medium';
@@ -97,23 +99,30 @@ export class PiperVoice implements TtsEngine {
    */
   async *stream(text: string, options: SynthesisOptions = {}): AsyncGenerator<TtsChunk> {
     if (typeof text !== 'string') throw new TextInputError(`text to synthesize must be a string, got ${typeof text}`);
-    const sentences = splitSentences(text);
-    const speaker = this.speakerId(options.speaker);
-    const silence = Math.round(((options.sentenceSilenceMs ?? 200) / 1000) * this.sampleRate);
     let index = 0;
-    for (let i = 0; i < sentences.length; i++) {
+    for (const unit of speakingUnits(text, options)) {
       if (options.signal?.aborted) return;
-      const sentence = sentences[i] as string;
-      const t0 = performance.now();
-      const phonemes = await this.phonemize(sentence);
-      const t1 = performance.now();
-      // Only punctuation and spaces: nothing to say.
-      if (!/[^\s,;:.!?'"()\-]/u.test(phonemes)) continue;
-      const audio = await this.infer(this.phonemeIds(phonemes), speaker, options, i < sentences.length - 1 ? silence : 0);
-      const t2 = performance.now();
+      const chunk = await this.unit(unit, options);
       if (options.signal?.aborted) return;
-      yield { index: index++, text: sentence, phonemes, audio, sampleRate: this.sampleRate, phonemizeMs: t1 - t0, synthesisMs: t2 - t1 };
+      if (chunk) yield { index: index++, ...chunk };
     }
+  }
+
+  /** One unit's audio (a sentence or part of one) at `options.sampleRate`; undefined when it has nothing speakable. */
+  async unit(unit: SpeakingUnit, options: SynthesisOptions = {}): Promise<Omit<TtsChunk, 'index'> | undefined> {
+    const t0 = performance.now();
+    const phonemes = await this.phonemize(unit.text);
+    const t1 = performance.now();
+    // Only punctuation and spaces: nothing to say.
+    if (!/[^\s,;:.!?'"()\-]/u.test(phonemes)) return undefined;
+    const silence = Math.round((unit.silenceAfterMs / 1000) * this.sampleRate);
+    let audio = await this.infer(this.phonemeIds(phonemes), this.speakerId(options.speaker), options, silence);
+    let sampleRate = this.sampleRate;
+    if (options.sampleRate && options.sampleRate !== this.sampleRate) {
+      audio = float32ToInt16(resample(int16ToFloat32(audio), this.sampleRate, options.sampleRate));
+      sampleRate = options.sampleRate;
+    }
+    return { text: unit.text, phonemes, audio, sampleRate, phonemizeMs: t1 - t0, synthesisMs: performance.now() - t1 };
   }
 
   /** The whole text as one buffer (for files and tests). */

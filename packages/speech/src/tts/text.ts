@@ -78,3 +78,43 @@ function lastMark(punct: string): string {
   const mark = punct.slice(-1);
   return mark === '…' ? '.' : mark;
 }
+
+/** A piece of text synthesized in one model run, and the silence that follows it. */
+export interface SpeakingUnit {
+  text: string;
+  silenceAfterMs: number;
+}
+
+/** A first sentence of at least this many words is spoken in two parts (see speakingUnits). */
+const FIRST_CHUNK_MIN_WORDS = 8;
+/** Words a phrase may begin with: cutting before one keeps the first part a natural phrase. */
+const PHRASE_STARTS = new Set(['in', 'on', 'at', 'to', 'for', 'from', 'with', 'of', 'by', 'about', 'and', 'but', 'or', 'so', 'because', 'when', 'while', 'if', 'that', 'which', 'who', 'after', 'before', 'until']);
+
+/**
+ * What to synthesize, in order: the sentences of `text`, each followed by `sentenceSilenceMs`
+ * of silence except the last. With `shortFirstChunk`, a long first sentence is spoken in two
+ * parts so its first part, synthesized alone, plays sooner: synthesis time grows with length,
+ * and the listener waits only for the first part. The cut is at a clause mark or before a word
+ * that starts a phrase, within the first few words, else after the fourth word.
+ */
+export function speakingUnits(text: string, options: { sentenceSilenceMs?: number; shortFirstChunk?: boolean } = {}): SpeakingUnit[] {
+  const sentences = splitSentences(text);
+  const silence = options.sentenceSilenceMs ?? 200;
+  const units = sentences.map((sentence, i) => ({ text: sentence, silenceAfterMs: i < sentences.length - 1 ? silence : 0 }));
+  const first = units[0];
+  if (!first || !options.shortFirstChunk) return units;
+  const words = first.text.split(' ');
+  if (words.length < FIRST_CHUNK_MIN_WORDS) return units;
+  let cut = 4;
+  for (let i = 2; i <= 5; i++) {
+    if (/[,;:]$/.test(words[i - 1]!)) {
+      cut = i;
+      break;
+    }
+    if (i >= 3 && PHRASE_STARTS.has(words[i]!.toLowerCase())) {
+      cut = i;
+      break;
+    }
+  }
+  return [{ text: words.slice(0, cut).join(' '), silenceAfterMs: 0 }, { text: words.slice(cut).join(' '), silenceAfterMs: first.silenceAfterMs }, ...units.slice(1)];
+}

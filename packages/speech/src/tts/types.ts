@@ -1,3 +1,5 @@
+import type { SpeakingUnit } from './text.js';
+
 /**
  * One interface for every TTS engine, so a voice or engine swap is configuration. `stream` yields
  * audio sentence by sentence (the first sentence can play while the next is synthesized).
@@ -7,6 +9,8 @@ export interface TtsEngine {
   readonly id: string;
   readonly sampleRate: number;
   stream(text: string, options?: SynthesisOptions): AsyncGenerator<TtsChunk>;
+  /** one unit's audio (a sentence or part of one, see speakingUnits); undefined when it has nothing speakable */
+  unit(unit: SpeakingUnit, options?: SynthesisOptions): Promise<Omit<TtsChunk, 'index'> | undefined>;
   synthesize(text: string, options?: SynthesisOptions): Promise<{ audio: Int16Array; sampleRate: number }>;
   close(): Promise<void>;
 }
@@ -22,10 +26,14 @@ export interface SynthesisOptions {
   sentenceSilenceMs?: number;
   /** Stops between sentences when aborted (barge-in). */
   signal?: AbortSignal;
+  /** Rate of the audio wanted (default: the voice's own); resampling happens where synthesis runs. */
+  sampleRate?: number;
+  /** Speak the first part of a long first sentence on its own, so the first audio comes sooner (default false). */
+  shortFirstChunk?: boolean;
 }
 
 export interface TtsChunk {
-  /** 0-based sentence number. */
+  /** 0-based number of the chunk: a sentence, or the first part of a long first sentence (shortFirstChunk). */
   index: number;
   text: string;
   phonemes: string;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { engineKind, isDirectory, type EngineNameOf } from '../engine-choice.js';
+import { engineKind, isDirectory, type EngineChoice, type EngineNameOf } from '../engine-choice.js';
 import { SileroVad } from './silero.js';
 import type { VadEngine } from './types.js';
 
@@ -12,3 +12,4 @@ export const VadEngines = engineKind<VadEngine>()({
   },
 });
 export type VadEngineName = EngineNameOf<typeof VadEngines>;
+export type VadChoice = EngineChoice<VadEngineName>;

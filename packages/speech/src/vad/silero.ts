@@ -90,6 +90,7 @@ export class VadStream implements VadSegmenter {
   private silenceStartMs: number | undefined; // first quiet frame while triggered
   private lastSpeechEndMs = 0; // end of the last frame at or above the threshold
   private lastProbability = 0;
+  private pauseSent = false;
   private samplesPushed = 0;
 
   constructor(
@@ -115,6 +116,10 @@ export class VadStream implements VadSegmenter {
     this.samplesPushed += chunk.length;
     for (const frame of this.splitter.push(chunk)) await this.processFrame(frame, events);
     return events;
+  }
+
+  close(): void {
+    // the state is garbage once the stream is dropped
   }
 
   /** Ends the stream: processes the padded tail and closes an open segment. */
@@ -148,6 +153,7 @@ export class VadStream implements VadSegmenter {
     if (p >= threshold) {
       this.lastSpeechEndMs = nowMs;
       this.silenceStartMs = undefined;
+      this.pauseSent = false;
       this.speechStartMs ??= frameStartMs;
       if (!this.triggered && nowMs - this.speechStartMs >= minSpeechMs) {
         this.triggered = true;
@@ -168,6 +174,11 @@ export class VadStream implements VadSegmenter {
     }
     if (p < this.neg) {
       this.silenceStartMs ??= frameStartMs;
+      const { pauseMs } = this.options;
+      if (pauseMs !== undefined && !this.pauseSent && nowMs - this.silenceStartMs >= pauseMs && nowMs - this.silenceStartMs < minSilenceMs) {
+        this.pauseSent = true;
+        events.push({ type: 'pause', startMs: this.padStart(this.speechStartMs as number), endMs: Math.min(this.lastSpeechEndMs + speechPadMs, nowMs) });
+      }
       if (nowMs - this.silenceStartMs >= minSilenceMs) {
         const startMs = this.padStart(this.speechStartMs as number);
         // Silero's probability lags the audio by a frame or two, so the segment ends where the

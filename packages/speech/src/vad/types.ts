@@ -14,6 +14,8 @@ export interface VadSegmenter {
   push(chunk: Float32Array | Int16Array): Promise<VadEvent[]>;
   /** ends the stream: closes an open segment */
   flush(): Promise<VadEvent[]>;
+  /** lets go of the stream's state */
+  close(): void;
 }
 
 export interface VadOptions {
@@ -27,12 +29,19 @@ export interface VadOptions {
   minSilenceMs: number;
   /** Added before the start and after the end of each segment. */
   speechPadMs: number;
+  /** Emit a `pause` event after this much silence inside a segment (default: none). */
+  pauseMs?: number;
 }
 
 export const DEFAULT_VAD_OPTIONS: VadOptions = { threshold: 0.5, minSpeechMs: 250, minSilenceMs: 300, speechPadMs: 30 };
 
 export type VadEvent =
   | { type: 'speech-start'; startMs: number }
+  /**
+   * The user has been quiet for `pauseMs` inside a segment: it may be the end (speech-end follows
+   * after minSilenceMs) or a pause (speech goes on). Lets work on the segment so far start early.
+   */
+  | { type: 'pause'; startMs: number; endMs: number }
   | { type: 'speech-end'; startMs: number; endMs: number };
 
 export interface SpeechSegment {

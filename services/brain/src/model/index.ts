@@ -49,6 +49,7 @@ export async function createChatModel(config: BrainConfig & Pick<CommonConfig, '
       modelPath,
       name: config.BRAIN_MODEL ?? LOCAL_MODEL_ID,
       ...(config.BRAIN_LOCAL_THREADS ? { threads: config.BRAIN_LOCAL_THREADS } : {}),
+      sequences: config.BRAIN_LOCAL_SEQUENCES,
     });
   } catch (error) {
     if (error instanceof ModelUnavailableError) {

@@ -4,9 +4,11 @@
  * `@node-llama-cpp/linux-x64`, so it loads without the package's postinstall script (which npm
  * 11 does not run unless approved) and without building anything.
  *
- * One context sequence serves one request at a time (a 135M model on 2 cores is CPU-bound;
- * parallel sequences would only split the same cores); further requests wait their turn and
- * still honour their own deadline. Tool calling is off: the model is too small to use it.
+ * The context has BRAIN_LOCAL_SEQUENCES sequences: that many requests are generated at once
+ * (llama.cpp batches their tokens in one evaluation), further ones wait for a free sequence and
+ * still honour their own deadline. The model keeps recent figures (time to first token, whole
+ * generation) so the brain can refuse at once a request that could not start in time.
+ * Tool calling is off: the model is too small to use it.
  */
 import type { ChatHistoryItem, ChatWrapper, Llama, LlamaChatSession as LlamaChatSessionType, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
 import { ModelCallError, ModelUnavailableError } from './errors.js';
@@ -19,23 +21,42 @@ export interface LlamaChatModelOptions {
   readonly contextSize?: number;
   /** CPU threads for generation; default: the cores llama.cpp detects (more only oversubscribes) */
   readonly threads?: number;
+  /** requests generated at once (context sequences) */
+  readonly sequences?: number;
+}
+
+/** Exponentially weighted mean: recent generations count most. */
+class RecentMean {
+  private value: number | undefined;
+  constructor(private readonly weight = 0.3) {}
+  add(sample: number): void {
+    this.value = this.value === undefined ? sample : this.value + this.weight * (sample - this.value);
+  }
+  get(fallback: number): number {
+    return this.value ?? fallback;
+  }
 }
 
 export class LlamaChatModel implements ChatModel {
   readonly name: string;
   readonly supportsTools = false;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly free: LlamaContextSequence[];
+  private readonly waiting: { take: (sequence: LlamaContextSequence) => void }[] = [];
+  private running = 0;
+  private readonly generationMs = new RecentMean();
+  private readonly firstTokenMs = new RecentMean();
 
   private constructor(
     name: string,
     private readonly llama: Llama,
     private readonly model: LlamaModel,
     private readonly context: LlamaContext,
-    private readonly sequence: LlamaContextSequence,
+    private readonly sequences: LlamaContextSequence[],
     private readonly SessionClass: typeof LlamaChatSessionType,
     private readonly chatWrapper: ChatWrapper,
   ) {
     this.name = name;
+    this.free = [...sequences];
   }
 
   /** Loads the binding and the weights; throws ModelUnavailableError saying what is missing. */
@@ -60,38 +81,66 @@ export class LlamaChatModel implements ChatModel {
     try {
       const model = await llama.loadModel({ modelPath: options.modelPath });
       const threads = options.threads ?? llama.cpuMathCores;
-      const context = await model.createContext({ contextSize: options.contextSize ?? 2048, sequences: 1, threads });
-      const sequence = context.getSequence();
+      const count = Math.max(1, options.sequences ?? 1);
+      const context = await model.createContext({ contextSize: (options.contextSize ?? 2048) * count, sequences: count, threads });
+      const sequences = Array.from({ length: count }, () => context.getSequence());
       // Resolving the chat template (jinja) blocks the event loop ~0.5 s: do it once here and
       // hand the result to every per-request session, or each turn would stall timers and NATS.
-      const probe = new binding.LlamaChatSession({ contextSequence: sequence, autoDisposeSequence: false });
+      const probe = new binding.LlamaChatSession({ contextSequence: sequences[0]!, autoDisposeSequence: false });
       const chatWrapper = probe.chatWrapper;
       probe.dispose({ disposeSequence: false });
-      return new LlamaChatModel(options.name, llama, model, context, sequence, binding.LlamaChatSession, chatWrapper);
+      return new LlamaChatModel(options.name, llama, model, context, sequences, binding.LlamaChatSession, chatWrapper);
     } catch (error) {
       await llama.dispose().catch(() => {});
       throw new ModelUnavailableError(`could not load the GGUF model ${options.modelPath}: ${(error as Error).message}`, { cause: error });
     }
   }
 
-  complete(request: ChatRequest): Promise<ChatResult> {
-    const run = this.queue.then(() => this.generate(request));
-    this.queue = run.catch(() => {});
-    return run;
+  async complete(request: ChatRequest): Promise<ChatResult> {
+    const sequence = await this.acquire();
+    this.running++;
+    try {
+      return await this.generate(request, sequence);
+    } finally {
+      this.running--;
+      this.release(sequence);
+    }
+  }
+
+  expectedStartMs(ahead: number): number {
+    // Until it has figures of its own, a small model on a few cores: ~1 s per answer, 0.3 s to the first token.
+    const rounds = Math.floor(ahead / this.sequences.length);
+    return rounds * this.generationMs.get(1_000) + this.firstTokenMs.get(300);
+  }
+
+  fullness(): number {
+    return Math.min(1, (this.running + this.waiting.length) / this.sequences.length);
   }
 
   async close(): Promise<void> {
-    await this.queue;
+    while (this.free.length < this.sequences.length) await new Promise((resolve) => setTimeout(resolve, 20));
     await this.context.dispose();
     await this.model.dispose();
     await this.llama.dispose();
   }
 
-  private async generate(request: ChatRequest): Promise<ChatResult> {
+  private acquire(): Promise<LlamaContextSequence> {
+    const sequence = this.free.pop();
+    if (sequence) return Promise.resolve(sequence);
+    return new Promise((take) => this.waiting.push({ take }));
+  }
+
+  private release(sequence: LlamaContextSequence): void {
+    const next = this.waiting.shift();
+    if (next) next.take(sequence);
+    else this.free.push(sequence);
+  }
+
+  private async generate(request: ChatRequest, sequence: LlamaContextSequence): Promise<ChatResult> {
     if (request.signal.aborted) throw timeoutError(this.name);
     const { history, prompt } = toLlamaHistory(request.messages);
-    const session = new this.SessionClass({ contextSequence: this.sequence, autoDisposeSequence: false, chatWrapper: this.chatWrapper });
-    const meterBefore = this.sequence.tokenMeter.getState();
+    const session = new this.SessionClass({ contextSequence: sequence, autoDisposeSequence: false, chatWrapper: this.chatWrapper });
+    const meterBefore = sequence.tokenMeter.getState();
     const started = performance.now();
     let timeToFirstTokenMs: number | undefined;
     let text = '';
@@ -114,7 +163,9 @@ export class LlamaChatModel implements ChatModel {
     } finally {
       session.dispose({ disposeSequence: false });
     }
-    const meterAfter = this.sequence.tokenMeter.getState();
+    this.generationMs.add(performance.now() - started);
+    if (timeToFirstTokenMs !== undefined) this.firstTokenMs.add(timeToFirstTokenMs);
+    const meterAfter = sequence.tokenMeter.getState();
     return {
       text,
       toolCalls: [],

@@ -1,0 +1,119 @@
+/**
+ * Load and admission through the real stack: workers at their maximum take no new room, the user
+ * hears the busy notice when every worker is full, a freed worker takes the room, and four rooms
+ * at once are each answered in their own room, in order, by one agent voice.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RoomServiceClient } from 'livekit-server-sdk';
+import { dispose } from '@livekit/rtc-node';
+import { Conversation } from '@arc/cli';
+import { SttEngines, DEFAULT_SPEECH_SETTINGS, espeakSpeech, float32ToInt16, int16ToFloat32, wordErrors, type SttEngine } from '@arc/speech';
+import { collect, freePort, startLiveKitServer, startNatsServer, startScriptedOpenAIServer, startWorkerProcess, waitFor } from '@arc/testkit';
+import type { Collector, LiveKitServerHandle, ManagedProcess, NatsServerHandle, ScriptedOpenAIServer } from '@arc/testkit';
+
+const BUSY = 'All our agents are busy right now. Please try again in a moment.';
+const CITIES = ['Paris', 'London', 'Tokyo', 'Madrid'];
+let nats: NatsServerHandle;
+let livekit: LiveKitServerHandle;
+let model: ScriptedOpenAIServer;
+let voicePort: number;
+let stt: SttEngine;
+let errors: Collector;
+const workers: ManagedProcess[] = [];
+
+function start(name: 'voice' | 'tts' | 'brain', extra: Record<string, string>): ManagedProcess {
+  const worker = startWorkerProcess(name, { nats, livekit }, { VOICE_RECONCILE_INTERVAL_MS: '2000', VOICE_MIN_SPEECH_MS: '120', ...extra });
+  workers.push(worker);
+  return worker;
+}
+
+before(async () => {
+  nats = await startNatsServer();
+  voicePort = await freePort();
+  livekit = await startLiveKitServer({ webhookUrls: [`http://127.0.0.1:${voicePort}/livekit/webhook`] });
+  model = await startScriptedOpenAIServer({
+    script: (request) => {
+      const said = request.lastUserMessage.toLowerCase();
+      const city = CITIES.find((c) => said.includes(c.toLowerCase()));
+      if (said.includes('tomorrow')) return { type: 'text', text: 'Tomorrow it will rain.' };
+      return { type: 'text', text: city ? `The sun is shining in ${city}.` : 'I can help with that.' };
+    },
+  });
+  errors = await collect(nats.url, 'agent.voice.error');
+  // One voice and one TTS worker that each take a single room; the second pair comes later.
+  const voiceA = start('voice', { INSTANCE_ID: 'voice-a', VOICE_HTTP_PORT: String(voicePort), VOICE_MAX_SESSIONS: '1' });
+  const ttsA = start('tts', { INSTANCE_ID: 'tts-a', TTS_MAX_ROOMS: '1' });
+  const brain = start('brain', { OPENAI_BASE_URL: model.url });
+  stt = await SttEngines.create({ engine: 'moonshine' }, DEFAULT_SPEECH_SETTINGS);
+  await Promise.all([voiceA.waitForOutput(/voice worker ready/, 60_000), ttsA.waitForOutput(/TTS worker ready/, 60_000), brain.waitForOutput(/brain ready/, 60_000)]);
+});
+
+after(async () => {
+  await Promise.all(workers.map((w) => w.stop(10_000)));
+  await errors?.close();
+  await stt?.close();
+  await dispose();
+  await model?.close();
+  await livekit?.stop();
+  await nats?.stop();
+});
+
+const join = (room: string, identity: string, listenerWaitMs?: number) =>
+  Conversation.join({ livekitUrl: livekit.url, apiKey: livekit.apiKey, apiSecret: livekit.apiSecret, room, identity, answerTimeoutMs: 15_000, ...(listenerWaitMs === undefined ? {} : { listenerWaitMs }) });
+const heard = async (audio: Int16Array) => (await stt.transcribe(int16ToFloat32(audio))).text;
+const question = (text: string) => float32ToInt16(espeakSpeech(text));
+const identitiesIn = async (room: string) => (await new RoomServiceClient(livekit.httpUrl, livekit.apiKey, livekit.apiSecret).listParticipants(room)).map((p) => p.identity);
+
+let first: Conversation;
+let second: Conversation;
+
+test('every worker full: the next user hears the busy notice at once, not silence', { timeout: 90_000 }, async () => {
+  first = await join('load-first', 'first-user');
+  const answer = await first.ask(question('What is the weather in Paris?'));
+  assert.ok(answer.answer.length > 0, 'the first room is answered');
+  // voice-a and tts-a now hold their one room each. The next user is told at once.
+  second = await join('load-second', 'second-user', 200); // nobody will listen: do not wait for it
+  const notice = await second.listen(15_000);
+  const text = await heard(notice.answer);
+  assert.ok(wordErrors(BUSY, text).wer <= 0.3, `busy notice heard: "${text}"`);
+  await errors.waitForCount(1, 10_000);
+  assert.ok(errors.messages.some((m) => m.payload.error_type === 'all_workers_busy' && m.payload.room_name === 'load-second'));
+  assert.ok(!(await identitiesIn('load-second')).some((id) => id.startsWith('arc-listener-')), 'no voice worker took the room');
+});
+
+test('a second voice and TTS worker: the waiting room goes to them, the full ones take nothing new', { timeout: 90_000 }, async () => {
+  const voiceB = start('voice', { INSTANCE_ID: 'voice-b', VOICE_HTTP_PORT: String(await freePort()) });
+  const ttsB = start('tts', { INSTANCE_ID: 'tts-b' });
+  await Promise.all([voiceB.waitForOutput(/voice worker ready/, 60_000), ttsB.waitForOutput(/TTS worker ready/, 60_000)]);
+  // The user who heard the notice is still there: the room is dispatched again, to voice-b.
+  await waitFor(async () => (await identitiesIn('load-second')).includes('arc-listener-voice-b'), 30_000, 'voice-b listening in the waiting room', 500);
+  await second.pause(1_000);
+  const answer = await second.ask(question('What is the weather in London?'));
+  assert.match(await heard(answer.answer), /london/i);
+  const present = await identitiesIn('load-second');
+  assert.ok(present.includes('arc-agent-tts-b'), `tts-b speaks in the new room (participants: ${present.join(', ')})`);
+  assert.ok(!present.includes('arc-listener-voice-a'), 'voice-a, at its maximum, did not take it');
+  await second.leave();
+});
+
+test('four rooms at once: each answered in its own room, in order, by one agent voice', { timeout: 150_000 }, async () => {
+  const users = await Promise.all(CITIES.map((city, i) => join(`load-many-${i}`, `user-${city.toLowerCase()}`)));
+  const results = await Promise.all(
+    users.map(async (user, i) => {
+      const weather = await user.ask(question(`What is the weather in ${CITIES[i]}?`));
+      const tomorrow = await user.ask(question('And tomorrow?'));
+      return { weather: await heard(weather.answer), tomorrow: await heard(tomorrow.answer) };
+    }),
+  );
+  for (const [i, result] of results.entries()) {
+    const city = CITIES[i]!;
+    assert.match(result.weather, new RegExp(city, 'i'), `room ${i} heard its own answer first: "${result.weather}"`);
+    for (const other of CITIES.filter((c) => c !== city)) assert.doesNotMatch(result.weather, new RegExp(other, 'i'), `room ${i} heard no other room's answer`);
+    assert.match(result.tomorrow, /rain/i, `room ${i} heard its second answer second: "${result.tomorrow}"`);
+    const agents = (await identitiesIn(`load-many-${i}`)).filter((id) => id.startsWith('arc-agent-'));
+    assert.equal(agents.length, 1, `one agent voice in room ${i}: ${agents.join(', ')}`);
+  }
+  await Promise.all(users.map((user) => user.leave()));
+  await first.leave();
+});
