@@ -31,7 +31,7 @@ export const BrainConfig = Type.Object({
   BRAIN_RETRY_MAX_MS: Type.Integer({ minimum: 1, maximum: 60_000, default: 2_000, description: 'cap on one retry backoff' }),
   BRAIN_QUEUE_GROUP: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', default: 'arc-sherlock-brain', description: 'NATS queue group shared by brain workers' }),
   BRAIN_LOCAL_MODEL_PATH: Type.Optional(Type.String({ minLength: 1, description: 'GGUF file for the local model (default: smollm2-135m-instruct from the models store)' })),
-  BRAIN_LOCAL_SEQUENCES: Type.Integer({ minimum: 1, maximum: 16, default: 3, description: 'requests the local model generates at once (llama.cpp batches them); more wait' }),
+  BRAIN_LOCAL_SEQUENCES: Type.Integer({ minimum: 1, maximum: 16, default: 1, description: 'requests the local model generates at once (llama.cpp batches them); more wait. On 2 cores one at a time gives the first sentences sooner' }),
   BRAIN_LOCAL_THREADS: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'CPU threads of the local model (default: detected cores)' })),
   WEATHER_API_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'Open-Meteo-compatible forecast API base, e.g. https://api.open-meteo.com' })),
   WEATHER_GEOCODING_URL: Type.Optional(

@@ -6,7 +6,10 @@
  *
  * The context has BRAIN_LOCAL_SEQUENCES sequences: that many requests are generated at once
  * (llama.cpp batches their tokens in one evaluation), further ones wait for a free sequence and
- * still honour their own deadline. The model keeps recent figures (time to first token, whole
+ * still honour their own deadline. Measured on 2 cores (SmolLM2-135M, three questions at once,
+ * 60 tokens): one sequence gave the first sentences at 0.3 / 0.8 / 1.3 s and all answers in 1.7 s;
+ * three batched sequences at 0.9 / 1.3 / 1.5 s and 1.9 s. Batching splits the same two cores, so
+ * the default is one. The model keeps recent figures (time to first token, whole
  * generation) so the brain can refuse at once a request that could not start in time.
  * Tool calling is off: the model is too small to use it.
  */
