@@ -24,6 +24,8 @@ export interface BrainServiceOptions {
   readonly defaultMaxTokens: number;
   readonly maxToolRounds: number;
   readonly queueGroup: string;
+  /** a request that would wait longer than this for the model is refused at once (overloaded) */
+  readonly maxQueueMs: number;
   /** publishes system.service.error (the runtime's reportError); internal errors go there too */
   readonly reportError?: (errorType: string, message: string, severity?: 'warning' | 'error' | 'critical', extra?: { trace_id?: string; subject?: string }) => void;
 }
@@ -113,10 +115,13 @@ export class BrainService {
 
     try {
       if (request.user_input.trim() === '') throw new TurnFailure('invalid_request', 'user_input is blank');
-      // Refused at once rather than answered after the deadline: the voice worker speaks its fallback now.
-      const expectedStartMs = this.options.model.expectedStartMs?.(this.inFlight.size);
-      if (expectedStartMs !== undefined && expectedStartMs >= timeoutMs) {
-        throw new TurnFailure('overloaded', `the model could not start within the ${timeoutMs} ms deadline (expected ${Math.round(expectedStartMs)} ms before the first token)`);
+      // Refused at once rather than answered late: the voice worker speaks its fallback now.
+      const start = this.options.model.expectedStart?.(this.inFlight.size);
+      if (start && start.waitMs + start.firstTokenMs >= timeoutMs) {
+        throw new TurnFailure('overloaded', `the model could not start within the ${timeoutMs} ms deadline (expected ${Math.round(start.waitMs + start.firstTokenMs)} ms before the first token)`);
+      }
+      if (start && start.waitMs > this.options.maxQueueMs) {
+        throw new TurnFailure('overloaded', `the model is busy: this request would wait ${Math.round(start.waitMs)} ms, over BRAIN_MAX_QUEUE_MS=${this.options.maxQueueMs}`);
       }
       const turn = this.graph.run(
         {

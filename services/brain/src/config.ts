@@ -32,7 +32,13 @@ export const BrainConfig = Type.Object({
   BRAIN_QUEUE_GROUP: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', default: 'arc-sherlock-brain', description: 'NATS queue group shared by brain workers' }),
   BRAIN_LOCAL_MODEL_PATH: Type.Optional(Type.String({ minLength: 1, description: 'GGUF file for the local model (default: smollm2-135m-instruct from the models store)' })),
   BRAIN_LOCAL_SEQUENCES: Type.Integer({ minimum: 1, maximum: 16, default: 1, description: 'requests the local model generates at once (llama.cpp batches them); more wait. On 2 cores one at a time gives the first sentences sooner' }),
-  BRAIN_LOCAL_THREADS: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'CPU threads of the local model (default: detected cores)' })),
+  BRAIN_MAX_QUEUE_MS: Type.Integer({
+    minimum: 0,
+    maximum: 300_000,
+    default: 1_000,
+    description: 'a request that would wait longer than this for a busy local model is refused at once (agent.brain.error overloaded), so the user hears the fallback now instead of a late answer',
+  }),
+  BRAIN_LOCAL_THREADS: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'CPU threads of the local model (default: detected cores less one, at least one)' })),
   WEATHER_API_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'Open-Meteo-compatible forecast API base, e.g. https://api.open-meteo.com' })),
   WEATHER_GEOCODING_URL: Type.Optional(
     Type.String({ pattern: '^https?://', description: 'Open-Meteo-compatible geocoding API base, e.g. https://geocoding-api.open-meteo.com' }),

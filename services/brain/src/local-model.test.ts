@@ -38,7 +38,8 @@ describe('local model (offline default)', () => {
     let worker: RunningWorker<unknown>;
     let client: BrainClient;
     before(async () => {
-      worker = (await startWorker(brainWorker, { env: { NATS_URL: nats.url, LOG_LEVEL: 'silent' }, logger: silentLogger })) as RunningWorker<unknown>;
+      // Queued requests wait as long as their deadline allows here (no BRAIN_MAX_QUEUE_MS shedding).
+      worker = (await startWorker(brainWorker, { env: { NATS_URL: nats.url, LOG_LEVEL: 'silent', BRAIN_MAX_QUEUE_MS: '300000' }, logger: silentLogger })) as RunningWorker<unknown>;
       client = await BrainClient.connect(nats.url);
     });
     after(async () => {

@@ -29,6 +29,7 @@ export const brainWorker = defineWorker({
       defaultMaxTokens: config.BRAIN_DEFAULT_MAX_TOKENS,
       maxToolRounds: config.BRAIN_MAX_TOOL_ROUNDS,
       queueGroup: config.BRAIN_QUEUE_GROUP,
+      maxQueueMs: config.BRAIN_MAX_QUEUE_MS,
       reportError: (type, message, severity, extra) => ctx.reportError(type, message, severity, extra),
     });
     service.start();

@@ -22,7 +22,7 @@ export interface LlamaChatModelOptions {
   /** reported as metadata.llm_model */
   readonly name: string;
   readonly contextSize?: number;
-  /** CPU threads for generation; default: the cores llama.cpp detects (more only oversubscribes) */
+  /** CPU threads for generation; default: the cores llama.cpp detects, less one (more only oversubscribes) */
   readonly threads?: number;
   /** requests generated at once (context sequences) */
   readonly sequences?: number;
@@ -83,7 +83,10 @@ export class LlamaChatModel implements ChatModel {
     }
     try {
       const model = await llama.loadModel({ modelPath: options.modelPath });
-      const threads = options.threads ?? llama.cpuMathCores;
+      // One core is left to the voice pipeline (VAD, STT, TTS, media) that usually shares the machine:
+      // measured on 2 cores, three users at once, the slowest first answer came 2.0 s after the
+      // question with one generation thread, 3.5 s with two.
+      const threads = options.threads ?? Math.max(1, llama.cpuMathCores - 1);
       const count = Math.max(1, options.sequences ?? 1);
       const context = await model.createContext({ contextSize: (options.contextSize ?? 2048) * count, sequences: count, threads });
       const sequences = Array.from({ length: count }, () => context.getSequence());
@@ -110,10 +113,10 @@ export class LlamaChatModel implements ChatModel {
     }
   }
 
-  expectedStartMs(ahead: number): number {
+  expectedStart(ahead: number): { waitMs: number; firstTokenMs: number } {
     // Until it has figures of its own, a small model on a few cores: ~1 s per answer, 0.3 s to the first token.
     const rounds = Math.floor(ahead / this.sequences.length);
-    return rounds * this.generationMs.get(1_000) + this.firstTokenMs.get(300);
+    return { waitMs: rounds * this.generationMs.get(1_000), firstTokenMs: this.firstTokenMs.get(300) };
   }
 
   fullness(): number {

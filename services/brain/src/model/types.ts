@@ -75,10 +75,10 @@ export interface ChatModel {
   complete(request: ChatRequest): Promise<ChatResult>;
   /**
    * How long a request asked now, with `ahead` requests already in flight, would wait before the
-   * model starts on it and then until its first token, by the model's own recent figures (ms).
+   * model starts on it, and then until its first token, by the model's own recent figures (ms).
    * Absent for models with no queue of their own (a remote endpoint serves requests as they come).
    */
-  expectedStartMs?(ahead: number): number;
+  expectedStart?(ahead: number): { waitMs: number; firstTokenMs: number };
   /** requests being generated and waiting, against what the model runs at once (0–1, for load) */
   fullness?(): number;
   close(): Promise<void>;
