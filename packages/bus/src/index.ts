@@ -12,5 +12,6 @@ export {
   RequestTimeoutError,
 } from './errors.js';
 export { StickyRouter, type StickyRouterOptions, type StickySubject } from './sticky-router.js';
+export { Admission, type AdmissionOptions } from './admission.js';
 export { BusMetricsRecorder } from './metrics.js';
 export type { BusMetricsSnapshot, Counter } from './metrics.js';

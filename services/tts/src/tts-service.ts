@@ -11,7 +11,7 @@
  */
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { workerSubject, type TtsCancel, type TtsErrorType, type TtsNotice, type TtsRequest } from '@arc/contracts';
-import type { Bus, BusSubscription, MessageMeta } from '@arc/bus';
+import { Admission, type Bus, type BusSubscription, type MessageMeta } from '@arc/bus';
 import type { Logger, WorkerContext } from '@arc/runtime';
 import { piperVoiceId, type TtsEngine } from '@arc/speech';
 import { RoomSpeaker } from './room-speaker.js';
@@ -51,9 +51,8 @@ export class TtsService {
   private readonly joining = new Map<string, Promise<RoomSpeaker>>();
   private readonly roomService: RoomServiceClient;
   private readonly subscriptions: BusSubscription[] = [];
-  /** the queue-group subscription of agent.tts.request, while this worker takes new rooms */
-  private admission: BusSubscription | undefined;
-  private admissionChange: Promise<void> = Promise.resolve();
+  /** in the queue group of agent.tts.request while this worker takes new rooms */
+  private readonly admission: Admission<'agent.tts.request'>;
   /** rooms joined only to speak a notice: left once it has played */
   private readonly noticeOnly = new Set<string>();
   private readonly defaultVoice: string;
@@ -64,6 +63,15 @@ export class TtsService {
     this.workerSubject = workerSubject('agent.tts.request', options.instanceId);
     this.roomService = new RoomServiceClient(options.livekit.url.replace(/^ws/, 'http'), options.livekit.apiKey, options.livekit.apiSecret);
     this.defaultVoice = [...options.voices.keys()][0]!;
+    this.admission = new Admission(options.bus, {
+      subject: 'agent.tts.request',
+      queue: options.queueGroup,
+      handler: (request, meta) => this.handle(request, meta),
+      isFull: () => this.fullness >= 1,
+      onChange: (admitting) => {
+        if (!admitting) options.logger.info({ rooms: this.rooms.size }, 'at the maximum of rooms: taking no new room');
+      },
+    });
   }
 
   async start(): Promise<void> {
@@ -73,8 +81,7 @@ export class TtsService {
       bus.subscribe('agent.tts.cancel', (cancel) => this.cancel(cancel)),
       bus.subscribe('agent.tts.notice', (notice) => this.notice(notice), { queue: queueGroup }),
     );
-    this.updateAdmission();
-    await this.admissionChange;
+    await this.admission.update();
     await bus.flush();
     this.idleTimer = setInterval(() => this.leaveIdleRooms(), Math.min(5_000, idleTimeoutMs / 2));
     this.idleTimer.unref();
@@ -95,8 +102,7 @@ export class TtsService {
 
   async stop(): Promise<void> {
     clearInterval(this.idleTimer);
-    await this.admissionChange;
-    await Promise.allSettled([...this.subscriptions, ...(this.admission ? [this.admission] : [])].map((sub) => sub.unsubscribe()));
+    await Promise.allSettled([this.admission.close(), ...this.subscriptions.map((sub) => sub.unsubscribe())]);
     await Promise.all([...this.rooms.values()].map((speaker) => speaker.close('shutdown')));
   }
 
@@ -169,22 +175,9 @@ export class TtsService {
     }, 3_000).unref();
   }
 
-  /** In the queue group below TTS_MAX_ROOMS, out of it at the maximum (changes are serialized). */
+  /** In the queue group below TTS_MAX_ROOMS, out of it at the maximum. */
   private updateAdmission(): void {
-    this.admissionChange = this.admissionChange
-      .then(async () => {
-        const full = this.fullness >= 1;
-        if (full && this.admission) {
-          const leaving = this.admission;
-          this.admission = undefined;
-          this.options.logger.info({ rooms: this.rooms.size }, 'at the maximum of rooms: taking no new room');
-          await leaving.unsubscribe();
-        } else if (!full && !this.admission) {
-          this.admission = this.options.bus.subscribe('agent.tts.request', (request, meta) => this.handle(request, meta), { queue: this.options.queueGroup });
-          await this.options.bus.flush();
-        }
-      })
-      .catch((error: Error) => this.options.logger.error({ err: error }, 'could not change queue-group membership'));
+    this.admission.update().catch((error: Error) => this.options.logger.error({ err: error }, 'could not change queue-group membership'));
   }
 
   private speakerFor(roomName: string, sampleRate: number): Promise<RoomSpeaker> {

@@ -13,7 +13,7 @@
  */
 import { RoomServiceClient, type ParticipantInfo, type TrackInfo, type WebhookEvent } from 'livekit-server-sdk';
 import { newRequestId, newTraceId, type PublishInput, type TrackPublished } from '@arc/contracts';
-import { NoRespondersError, RequestTimeoutError, StickyRouter, type Bus, type BusSubscription, type MessageMeta } from '@arc/bus';
+import { Admission, NoRespondersError, RequestTimeoutError, StickyRouter, type Bus, type BusSubscription, type MessageMeta } from '@arc/bus';
 import type { CommonConfig, Logger } from '@arc/runtime';
 import type { SttEngine, VadEngine } from '@arc/speech';
 import type { VoiceConfig } from './config.js';
@@ -48,9 +48,8 @@ export class VoiceService {
   private readonly pastVoiceToVoice: number[] = [];
   private reconcileTimer: NodeJS.Timeout | undefined;
   private reconciling: Promise<void> | undefined;
-  /** the queue-group subscription of agent.voice.track.published, while this worker takes rooms */
-  private admission: BusSubscription | undefined;
-  private admissionChange: Promise<void> = Promise.resolve();
+  /** in the queue group of agent.voice.track.published while this worker takes rooms */
+  private readonly admission: Admission<'agent.voice.track.published'>;
   /** tracks whose user has heard the busy notice (so reconciling does not repeat it) */
   private readonly noticed = new Set<string>();
   private stopping = false;
@@ -66,6 +65,15 @@ export class VoiceService {
       lookup: (room, identity) => this.roomService.getParticipant(room, identity).catch(() => undefined),
     });
     this.instances = new VoiceInstances(instanceId, config.HEARTBEAT_INTERVAL_MS);
+    this.admission = new Admission(bus, {
+      subject: 'agent.voice.track.published',
+      queue: config.VOICE_QUEUE_GROUP,
+      handler: (event, meta) => this.onDispatched(event, meta),
+      isFull: () => this.sessions.size >= config.VOICE_MAX_SESSIONS,
+      onChange: (admitting) => {
+        if (!admitting && !this.stopping) options.logger.info({ sessions: this.sessions.size }, 'at the maximum of sessions: taking no new room');
+      },
+    });
   }
 
   start(): void {
@@ -128,8 +136,7 @@ export class VoiceService {
     this.stopping = true;
     clearInterval(this.reconcileTimer);
     await this.reconciling;
-    await this.admissionChange;
-    await Promise.allSettled([...this.subscriptions, ...(this.admission ? [this.admission] : [])].map((sub) => sub.unsubscribe()));
+    await Promise.allSettled([this.admission.close(), ...this.subscriptions.map((sub) => sub.unsubscribe())]);
     await Promise.all([...this.sessions.values()].map((s) => s.end('shutdown')));
   }
 
@@ -234,22 +241,9 @@ export class VoiceService {
     meta.respond?.({ instance_id: this.options.instanceId, room_name: event.room_name, track_sid: session.init.trackSid, session_id: session.sessionId });
   }
 
-  /** In the queue group below VOICE_MAX_SESSIONS, out of it at the maximum (changes are serialized). */
+  /** In the queue group below VOICE_MAX_SESSIONS, out of it at the maximum. */
   private updateAdmission(): void {
-    this.admissionChange = this.admissionChange.then(async () => {
-      const full = this.stopping || this.sessions.size >= this.options.config.VOICE_MAX_SESSIONS;
-      if (full && this.admission) {
-        const leaving = this.admission;
-        this.admission = undefined;
-        this.options.logger.info({ sessions: this.sessions.size }, 'at the maximum of sessions: taking no new room');
-        await leaving.unsubscribe();
-      } else if (!full && !this.admission) {
-        this.admission = this.options.bus.subscribe('agent.voice.track.published', (event, meta) => this.onDispatched(event, meta), {
-          queue: this.options.config.VOICE_QUEUE_GROUP,
-        });
-        await this.options.bus.flush();
-      }
-    }).catch((error: Error) => this.options.logger.error({ err: error }, 'could not change queue-group membership'));
+    this.admission.update().catch((error: Error) => this.options.logger.error({ err: error }, 'could not change queue-group membership'));
   }
 
   private async onTrackUnpublished(room: string, participant: ParticipantInfo, track: TrackInfo): Promise<void> {

@@ -36,21 +36,11 @@ class PooledVadStream implements VadSegmenter {
   async push(chunk: Float32Array | Int16Array): Promise<VadEvent[]> {
     this.pending.push(chunk instanceof Int16Array ? chunk : Int16Array.from(chunk, (v) => Math.max(-32768, Math.min(32767, Math.round(v * 32768)))));
     this.pendingSamples += chunk.length;
-    if (this.pendingSamples < VAD_FRAME_SAMPLES) return [];
-    const audio = new Int16Array(this.pendingSamples);
-    let at = 0;
-    for (const part of this.pending) {
-      audio.set(part, at);
-      at += part.length;
-    }
-    this.pending = [];
-    this.pendingSamples = 0;
-    await this.opened;
-    return this.pool.run<VadEvent[]>({ op: 'vad.push', stream: this.id, audio }, { transfer: [audio.buffer] });
+    return this.pendingSamples < VAD_FRAME_SAMPLES ? [] : this.send();
   }
 
   async flush(): Promise<VadEvent[]> {
-    const events = this.pendingSamples > 0 ? await this.pushRemainder() : [];
+    const events = this.pendingSamples > 0 ? await this.send() : [];
     return [...events, ...(await this.pool.run<VadEvent[]>({ op: 'vad.flush', stream: this.id }))];
   }
 
@@ -58,7 +48,8 @@ class PooledVadStream implements VadSegmenter {
     void this.pool.run({ op: 'vad.close', stream: this.id }).catch(() => {});
   }
 
-  private async pushRemainder(): Promise<VadEvent[]> {
+  /** Everything pending, as one transferred buffer. */
+  private async send(): Promise<VadEvent[]> {
     const audio = new Int16Array(this.pendingSamples);
     let at = 0;
     for (const part of this.pending) {
