@@ -35,6 +35,11 @@ export interface WorkerDefinition<P extends TProperties> {
   service: string;
   /** environment variables of this worker (TypeBox); the common ones are added */
   config?: TObject<P>;
+  /**
+   * Checks of configured values beyond their schema (a model the manifest must list), run before
+   * anything connects or loads; throw ConfigError (see checkVariable) and the worker exits 2.
+   */
+  check?(config: CommonConfig & Static<TObject<P>>): void;
   start(ctx: WorkerContext<Static<TObject<P>>>): Promise<WorkerHandle>;
 }
 
@@ -60,6 +65,7 @@ export async function startWorker<P extends TProperties>(
   options: StartOptions = {},
 ): Promise<RunningWorker<Static<TObject<P>>>> {
   const config = loadConfig(definition.config, options.env ?? process.env);
+  definition.check?.(config);
   const instanceId = config.INSTANCE_ID ?? `${definition.service}-${randomBytes(3).toString('hex')}`;
   const logger = options.logger ?? createLogger(definition.service, config.LOG_LEVEL, instanceId);
   logger.info({ nats: config.NATS_URL }, 'starting');

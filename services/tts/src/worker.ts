@@ -5,12 +5,16 @@ import { TtsService } from './tts-service.js';
 
 export const TTS_SERVICE = 'arc-piper-tts';
 
+const voiceChoices = (config: TtsConfig) => config.TTS_VOICES.split(',').map((voice) => ({ engine: config.TTS_ENGINE, model: voice.trim() }));
+
 export const ttsWorker = defineWorker({
   service: TTS_SERVICE,
   config: TtsConfig,
+  check(config) {
+    for (const choice of voiceChoices(config)) checkVariable('TTS_VOICES', config.TTS_VOICES, () => TtsEngines.check(choice));
+  },
   async start({ bus, config, logger, instanceId, reportError }) {
-    const choices = config.TTS_VOICES.split(',').map((voice) => ({ engine: config.TTS_ENGINE, model: voice.trim() }));
-    for (const choice of choices) checkVariable('TTS_VOICES', config.TTS_VOICES, () => TtsEngines.check(choice));
+    const choices = voiceChoices(config);
     // Voices load once and are warmed up, so no request pays for it — in inference threads,
     // so synthesis never holds up the event loop (NATS, LiveKit, cancels).
     const settings = speechSettings(config);

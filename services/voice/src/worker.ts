@@ -9,11 +9,13 @@ export const VOICE_SERVICE = 'arc-scarlett-voice';
 export const voiceWorker = defineWorker({
   service: VOICE_SERVICE,
   config: VoiceConfig,
+  check(config) {
+    checkVariable('VOICE_VAD_MODEL', config.VOICE_VAD_MODEL, () => VadEngines.check({ engine: config.VOICE_VAD_ENGINE, model: config.VOICE_VAD_MODEL }));
+    checkVariable('VOICE_STT_MODEL', config.VOICE_STT_MODEL, () => SttEngines.check({ engine: config.VOICE_STT_ENGINE, model: config.VOICE_STT_MODEL }));
+  },
   async start({ bus, config, logger, instanceId, service }) {
     const vadChoice = { engine: config.VOICE_VAD_ENGINE, model: config.VOICE_VAD_MODEL };
     const sttChoice = { engine: config.VOICE_STT_ENGINE, model: config.VOICE_STT_MODEL };
-    checkVariable('VOICE_VAD_MODEL', config.VOICE_VAD_MODEL, () => VadEngines.check(vadChoice));
-    checkVariable('VOICE_STT_MODEL', config.VOICE_STT_MODEL, () => SttEngines.check(sttChoice));
     const settings = speechSettings(config);
     // Models load and run in inference threads: the event loop keeps to NATS, LiveKit and HTTP.
     const threads = config.SPEECH_THREADS;
