@@ -36,8 +36,9 @@ before(async () => {
     script: (request) => {
       const said = request.lastUserMessage.toLowerCase();
       const city = CITIES.find((c) => said.includes(c.toLowerCase()));
-      if (said.includes('tomorrow')) return { type: 'text', text: 'Tomorrow there will be heavy rain all day long.' };
-      return { type: 'text', text: city ? `The sun is shining in ${city}.` : 'I can help with that.' };
+      // Only the first question names a city; whatever the second was heard as ("and tomorrow",
+      // "into morrow", …) gets the second answer. The test is about routing and order, not STT.
+      return { type: 'text', text: city ? `The sun is shining in ${city}.` : 'Tomorrow there will be heavy rain all day long.' };
     },
   });
   errors = await collect(nats.url, 'agent.voice.error');
@@ -116,7 +117,7 @@ test('four rooms at once: each answered in its own room, in order, by one agent 
     const asked = requests.messages.map((m) => m.payload.user_input as string);
     assert.match(result.weather, new RegExp(city, 'i'), `room ${i} heard its own answer first: "${result.weather}" (transcripts: ${asked.join(' | ')})`);
     for (const other of CITIES.filter((c) => c !== city)) assert.doesNotMatch(result.weather, new RegExp(other, 'i'), `room ${i} heard no other room's answer`);
-    assert.match(result.tomorrow, /tomorrow|rain/i, `room ${i} heard its second answer second: "${result.tomorrow}"`);
+    assert.match(result.tomorrow, /tomorrow|rain/i, `room ${i} heard its second answer second: "${result.tomorrow}" (transcripts: ${asked.join(' | ')})`);
     const agents = (await identitiesIn(`load-many-${i}`)).filter((id) => id.startsWith('arc-agent-'));
     assert.equal(agents.length, 1, `one agent voice in room ${i}: ${agents.join(', ')}`);
   }
