@@ -118,6 +118,8 @@ export const BrainConstraintsSchema = Type.Object(
     max_tokens: Type.Optional(Type.Integer({ minimum: 1, maximum: 32_768 })),
     temperature: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
     timeout_ms: Type.Optional(Type.Integer({ minimum: 100, maximum: 300_000 })),
+    max_sentences: Type.Optional(Type.Integer({ minimum: 1, maximum: 2000, description: 'most sentences the spoken answer may have (default BRAIN_MAX_SENTENCES)' })),
+    max_words: Type.Optional(Type.Integer({ minimum: 1, maximum: 20_000, description: 'most words the spoken answer may have (default BRAIN_MAX_WORDS)' })),
   },
   { description: 'limits the brain enforces; absurd values are rejected here rather than silently clamped' },
 );

@@ -8,7 +8,7 @@ import type { Bus, BusSubscription } from '@arc/bus';
 import { MAX_TEXT_CHARS, Subjects, type BrainErrorType, type BrainRequest, type DeadLetter } from '@arc/contracts';
 import type { Logger } from '@arc/runtime';
 import { BrainGraph, type TurnResult } from './graph.js';
-import { joinSentences } from './sentences.js';
+import { asksForDetail, joinSentences, type AnswerCap } from './sentences.js';
 import { ModelCallError } from './model/errors.js';
 import type { ChatModel } from './model/types.js';
 import type { ToolRegistry } from './tools/registry.js';
@@ -23,6 +23,12 @@ export interface BrainServiceOptions {
   readonly defaultTimeoutMs: number;
   readonly defaultMaxTokens: number;
   readonly maxToolRounds: number;
+  /** a spoken answer's default length (constraints.max_sentences / max_words override) */
+  readonly answerCap: AnswerCap;
+  /** exact-answer questions are answered by their tool, without the model */
+  readonly directAnswers: boolean;
+  /** zone of direct time answers when the user profile names none */
+  readonly defaultZone?: string;
   readonly queueGroup: string;
   /** a request that would wait longer than this for the model is refused at once (overloaded) */
   readonly maxQueueMs: number;
@@ -56,6 +62,8 @@ export class BrainService {
       tools: options.tools,
       systemPrompt: options.systemPrompt,
       maxToolRounds: options.maxToolRounds,
+      directAnswers: options.directAnswers,
+      ...(options.defaultZone ? { defaultZone: options.defaultZone } : {}),
     });
   }
 
@@ -115,21 +123,28 @@ export class BrainService {
 
     try {
       if (request.user_input.trim() === '') throw new TurnFailure('invalid_request', 'user_input is blank');
+      const input = {
+        userInput: request.user_input,
+        ...(request.context?.previous_turns ? { previousTurns: request.context.previous_turns } : {}),
+        ...(request.context?.user_profile ? { userProfile: request.context.user_profile } : {}),
+      };
       // Refused at once rather than answered late: the voice worker speaks its fallback now.
-      const start = this.options.model.expectedStart?.(this.inFlight.size);
+      // A question the direct step answers needs no model, so it is never refused.
+      const start = this.graph.answersDirectly(input) ? undefined : this.options.model.expectedStart?.(this.inFlight.size);
       if (start && start.waitMs + start.firstTokenMs >= timeoutMs) {
         throw new TurnFailure('overloaded', `the model could not start within the ${timeoutMs} ms deadline (expected ${Math.round(start.waitMs + start.firstTokenMs)} ms before the first token)`);
       }
       if (start && start.waitMs > this.options.maxQueueMs) {
         throw new TurnFailure('overloaded', `the model is busy: this request would wait ${Math.round(start.waitMs)} ms, over BRAIN_MAX_QUEUE_MS=${this.options.maxQueueMs}`);
       }
+      const detail = asksForDetail(request.user_input) ? 4 : 1;
       const turn = this.graph.run(
+        input,
         {
-          userInput: request.user_input,
-          ...(request.context?.previous_turns ? { previousTurns: request.context.previous_turns } : {}),
-          ...(request.context?.user_profile ? { userProfile: request.context.user_profile } : {}),
-        },
-        {
+          cap: {
+            maxSentences: request.constraints?.max_sentences ?? this.options.answerCap.maxSentences * detail,
+            maxWords: request.constraints?.max_words ?? this.options.answerCap.maxWords * detail,
+          },
           signal: controller.signal,
           deadline: receivedAt + timeoutMs,
           maxTokens: request.constraints?.max_tokens ?? this.options.defaultMaxTokens,

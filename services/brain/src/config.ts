@@ -25,6 +25,18 @@ export const BrainConfig = Type.Object({
   BRAIN_SYSTEM_PROMPT: Type.String({ minLength: 1, default: DEFAULT_SYSTEM_PROMPT, description: 'system prompt of every turn' }),
   BRAIN_FALLBACK_RESPONSE: Type.String({ minLength: 1, maxLength: 2000, default: DEFAULT_FALLBACK_RESPONSE, description: 'fallback_response of agent.brain.error' }),
   BRAIN_DEFAULT_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 300_000, default: 15_000, description: 'deadline when a request has no constraints.timeout_ms' }),
+  BRAIN_MAX_SENTENCES: Type.Integer({
+    minimum: 1,
+    maximum: 2000,
+    default: 3,
+    description: 'most sentences of a spoken answer (constraints.max_sentences overrides); four times as many when the user asks for detail',
+  }),
+  BRAIN_MAX_WORDS: Type.Integer({ minimum: 1, maximum: 20_000, default: 60, description: 'most words of a spoken answer (constraints.max_words overrides); generation stops at the sentence that reaches it' }),
+  BRAIN_DIRECT_ANSWERS: Type.Union([Type.Literal('auto'), Type.Literal('on'), Type.Literal('off')], {
+    default: 'auto',
+    description: 'answer time, date, weekday, arithmetic, unit conversion and "what is my name" with the tool itself, not the model; auto = on for the local model, off for OPENAI_BASE_URL (those models call the tools natively)',
+  }),
+  BRAIN_TIMEZONE: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'IANA zone of direct time answers when the user profile gives none (default UTC)' })),
   BRAIN_DEFAULT_MAX_TOKENS: Type.Integer({ minimum: 1, maximum: 32_768, default: 512, description: 'max_tokens when a request has none' }),
   BRAIN_MAX_RETRIES: Type.Integer({ minimum: 0, maximum: 10, default: 3, description: 'retries of a model call on 429/5xx/connection errors (within the deadline)' }),
   BRAIN_RETRY_BASE_MS: Type.Integer({ minimum: 1, maximum: 60_000, default: 100, description: 'first retry backoff; doubles per retry, with jitter' }),

@@ -1,13 +1,20 @@
 /**
  * The reasoning graph (LangGraph StateGraph) of one turn:
  *
- *   context ─→ START → model ─┬─ tool calls, rounds left ─→ tools → model (loop)
- *                             └─ answer text ─────────────→ answer → END
+ *   context ─→ START ─┬─ exact-answer question ─→ direct ─┬─ answered ─────────────────→ END
+ *                     │                                    └─ tool could not ─┐
+ *                     └──────────────────────────────────────────────────────┴→ model ─┬─ tool calls, rounds left ─→ tools → model (loop)
+ *                                                                                      └─ answer text ─────────────→ answer → END
  *
- * `context` turns the request into chat messages (system prompt, profile, previous turns, user
- * input); `model` streams one model call, its text going out sentence by sentence while it
- * streams; `tools` runs the requested tools (failures become tool messages); `answer` flushes the
- * last sentence. `reasoning_steps` counts these steps: 3 for a plain answer, 5 with one tool round.
+ * `context` turns the request into chat messages (system prompt, profile, what the user said
+ * about themselves, previous turns, user input). `direct` answers the questions with one exact
+ * answer (time, date, weekday, arithmetic, unit conversion, the user's name) with the tool's
+ * result phrased for speech: a small model distorts them ("12 * 12 = 120"), and a tool is
+ * exact and instant. `model` streams one model call, its text going out sentence by sentence
+ * while it streams, made speakable (no markdown or emoji) and capped to a voice-length answer:
+ * at the cap the generation stops at a sentence boundary. `tools` runs the requested tools
+ * (failures become tool messages); `answer` flushes the last sentence. `reasoning_steps` counts
+ * these steps: 2 for a direct answer, 3 for a plain one, 5 with one tool round.
  *
  * Why context is not a graph node: every LangGraph superstep costs about 2 ms of CPU on these
  * machines (run trees, ids, channel bookkeeping), and a step before the model call delays the
@@ -21,8 +28,9 @@
 // turns on promise hooks for the whole process, which cost ~1.5 ms per turn (bench:brain). The
 // nodes get their config as an argument, so nothing here needs it.
 import { Annotation, END, START, StateGraph, type LangGraphRunnableConfig } from '@langchain/langgraph/web';
-import type { ChatMessage, ChatModel, ToolCall } from './model/types.js';
-import { SentenceSplitter, joinSentences } from './sentences.js';
+import type { ChatMessage, ChatModel, ChatResult, ToolCall } from './model/types.js';
+import { CappedSentences, SentenceSplitter, joinSentences, speakable, type AnswerCap } from './sentences.js';
+import { describeFacts, directAnswer, factsFrom, recognise, type DirectAnswer } from './intents/index.js';
 import type { ToolRegistry } from './tools/registry.js';
 
 export interface PreviousTurn {
@@ -49,6 +57,8 @@ export interface TurnRuntime {
   readonly onSentence: (sentence: string) => void;
   /** called each time a model call is retried */
   readonly onRetry?: (error: Error, retry: number) => void;
+  /** the most a spoken answer says; generation stops at the sentence that reaches it */
+  readonly cap?: AnswerCap;
 }
 
 export interface TurnResult {
@@ -77,6 +87,11 @@ export interface BrainGraphOptions {
   readonly systemPrompt: string;
   /** tool rounds before the model must answer without tools */
   readonly maxToolRounds: number;
+  /** answer exact-answer questions with their tool, without the model */
+  readonly directAnswers?: boolean;
+  /** the zone of direct time answers when the user's profile names none (default UTC) */
+  readonly defaultZone?: string;
+  readonly now?: () => Date;
 }
 
 const sum = (a: number, b: number): number => a + b;
@@ -96,6 +111,7 @@ const TurnState = Annotation.Root({
   timeToFirstTokenMs: Annotation<number | undefined>({ reducer: (a, b) => a ?? b, default: () => undefined }),
   modelName: Annotation<string>({ reducer: (_a, b) => b, default: () => '' }),
   answerLogprobs: Annotation<readonly number[] | undefined>({ reducer: (_a, b) => b, default: () => undefined }),
+  answeredDirectly: Annotation<boolean>({ reducer: (_a, b) => b, default: () => false }),
 });
 type State = typeof TurnState.State;
 type Update = typeof TurnState.Update;
@@ -105,6 +121,22 @@ interface TurnScope {
   readonly runtime: TurnRuntime;
   readonly splitter: SentenceSplitter;
   readonly sentences: string[];
+  readonly cap: CappedSentences | undefined;
+  /** aborted when the answer reaches its cap: the model stops generating */
+  readonly enough: AbortController;
+}
+
+/** One sentence of the answer: made speakable, held to the cap, then spoken. */
+function say(scope: TurnScope, sentence: string): void {
+  const text = speakable(sentence);
+  if (text === '') return;
+  if (scope.cap && !scope.cap.take(text)) {
+    scope.enough.abort();
+    return;
+  }
+  scope.sentences.push(text);
+  scope.runtime.onSentence(text);
+  if (scope.cap?.full) scope.enough.abort();
 }
 
 function scopeOf(config: LangGraphRunnableConfig): TurnScope {
@@ -123,6 +155,9 @@ export function buildMessages(systemPrompt: string, input: TurnInput): ChatMessa
   if (input.userProfile && Object.keys(input.userProfile).length > 0) {
     messages.push({ role: 'system', content: `What is known about the user: ${JSON.stringify(input.userProfile)}` });
   }
+  // small models lose a name said three turns ago; one plain line keeps it in view
+  const facts = describeFacts(factsFrom(input.previousTurns ?? []));
+  if (facts) messages.push({ role: 'system', content: facts });
   for (const turn of input.previousTurns ?? []) {
     messages.push({ role: 'user', content: turn.user });
     // the model should know the user did not hear the whole answer
@@ -141,24 +176,33 @@ export class BrainGraph {
     const { model, tools, maxToolRounds } = options;
 
     const modelNode = async (state: State, config: LangGraphRunnableConfig): Promise<Update> => {
-      const { runtime, splitter, sentences } = scopeOf(config);
+      const scope = scopeOf(config);
+      const { runtime, splitter } = scope;
       const offerTools = model.supportsTools && tools.size > 0 && state.toolRounds < maxToolRounds;
       const started = performance.now();
-      const result = await model.complete({
-        messages: state.messages,
-        ...(offerTools ? { tools: tools.specs() } : {}),
-        ...(runtime.maxTokens !== undefined ? { maxTokens: runtime.maxTokens } : {}),
-        ...(runtime.temperature !== undefined ? { temperature: runtime.temperature } : {}),
-        signal: runtime.signal,
-        deadline: runtime.deadline,
-        ...(runtime.onRetry ? { onRetry: runtime.onRetry } : {}),
-        onText: (delta) => {
-          for (const sentence of splitter.push(delta)) {
-            sentences.push(sentence);
-            runtime.onSentence(sentence);
-          }
-        },
-      });
+      let streamed = '';
+      let firstTextMs: number | undefined;
+      let result: ChatResult;
+      try {
+        result = await model.complete({
+          messages: state.messages,
+          ...(offerTools ? { tools: tools.specs() } : {}),
+          ...(runtime.maxTokens !== undefined ? { maxTokens: runtime.maxTokens } : {}),
+          ...(runtime.temperature !== undefined ? { temperature: runtime.temperature } : {}),
+          signal: AbortSignal.any([runtime.signal, scope.enough.signal]),
+          deadline: runtime.deadline,
+          ...(runtime.onRetry ? { onRetry: runtime.onRetry } : {}),
+          onText: (delta) => {
+            firstTextMs ??= performance.now() - started;
+            streamed += delta;
+            for (const sentence of splitter.push(delta)) say(scope, sentence);
+          },
+        });
+      } catch (error) {
+        // stopped at the cap: the answer is complete, not failed
+        if (!scope.enough.signal.aborted || runtime.signal.aborted) throw error;
+        result = { text: streamed, toolCalls: [], usage: undefined, model: model.name, timeToFirstTokenMs: firstTextMs, retries: 0 };
+      }
       const promptText = state.messages.map((m) => m.content).join('\n');
       return {
         messages: [{ role: 'assistant', content: result.text, ...(result.toolCalls.length > 0 ? { toolCalls: result.toolCalls } : {}) }],
@@ -190,28 +234,57 @@ export class BrainGraph {
     };
 
     const answerNode = (_state: State, config: LangGraphRunnableConfig): Update => {
-      const { runtime, splitter, sentences } = scopeOf(config);
-      for (const sentence of splitter.flush()) {
-        sentences.push(sentence);
-        runtime.onSentence(sentence);
-      }
+      const scope = scopeOf(config);
+      // a sentence cut off by the cap is not spoken
+      const rest = scope.splitter.flush();
+      if (!scope.enough.signal.aborted) for (const sentence of rest) say(scope, sentence);
       return { steps: 1 };
     };
 
+    const directNode = (state: State, config: LangGraphRunnableConfig): Update => {
+      const scope = scopeOf(config);
+      const answered: DirectAnswer | undefined = directAnswer(state.input.userInput, this.intentContext(state.input));
+      if (!answered) return { steps: 1 };
+      for (const sentence of answered.sentences) say(scope, sentence);
+      return { steps: 1, toolsCalled: [answered.tool], answeredDirectly: true };
+    };
+
     this.compiled = new StateGraph(TurnState)
+      .addNode('direct', directNode)
       .addNode('model', modelNode)
       .addNode('tools', toolsNode)
       .addNode('answer', answerNode)
-      .addEdge(START, 'model')
+      .addConditionalEdges(START, (state: State) => (this.answersDirectly(state.input) ? 'direct' : 'model'), ['direct', 'model'])
+      .addConditionalEdges('direct', (state: State) => (state.answeredDirectly ? END : 'model'), [END, 'model'])
       .addConditionalEdges('model', (state: State) => (state.pendingToolCalls.length > 0 ? 'tools' : 'answer'), ['tools', 'answer'])
       .addEdge('tools', 'model')
       .addEdge('answer', END)
       .compile();
   }
 
+  /** Whether the turn is an exact-answer question the direct step takes (it needs no model then). */
+  answersDirectly(input: TurnInput): boolean {
+    return this.options.directAnswers === true && recognise(input.userInput) !== undefined;
+  }
+
+  private intentContext(input: TurnInput) {
+    return {
+      ...(input.previousTurns ? { previousTurns: input.previousTurns } : {}),
+      ...(input.userProfile ? { userProfile: input.userProfile } : {}),
+      ...(this.options.defaultZone ? { defaultZone: this.options.defaultZone } : {}),
+      ...(this.options.now ? { now: this.options.now } : {}),
+    };
+  }
+
   /** Runs one turn. Rejects with the model's ModelCallError (or an abort) on failure. */
   async run(input: TurnInput, runtime: TurnRuntime): Promise<TurnResult> {
-    const scope: TurnScope = { runtime, splitter: new SentenceSplitter(), sentences: [] };
+    const scope: TurnScope = {
+      runtime,
+      splitter: new SentenceSplitter(),
+      sentences: [],
+      cap: runtime.cap ? new CappedSentences(runtime.cap) : undefined,
+      enough: new AbortController(),
+    };
     // the context step (see the header comment)
     const messages = buildMessages(this.options.systemPrompt, input);
     const final = (await this.compiled.invoke(
@@ -221,8 +294,8 @@ export class BrainGraph {
         signal: runtime.signal,
         // no checkpointer: skip per-step checkpoint bookkeeping (≈0.3 ms a turn)
         durability: 'exit',
-        // (model, tools) per round + the final model call + answer, with slack
-        recursionLimit: 2 * this.options.maxToolRounds + 5,
+        // direct + (model, tools) per round + the final model call + answer, with slack
+        recursionLimit: 2 * this.options.maxToolRounds + 6,
       },
     )) as State;
     return {

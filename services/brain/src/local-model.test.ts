@@ -86,7 +86,7 @@ describe('local model (offline default)', () => {
       // out later.
       const busy = ['a dragon', 'a castle', 'a ship'].map((topic) => brainRequest(`Tell me a long story about ${topic}.`, { constraints: { max_tokens: 120, timeout_ms: 60_000 } }));
       const running = busy.map((r) => client.ask(r, 70_000));
-      const late = await client.ask(brainRequest('What time is it?', { constraints: { max_tokens: 16, timeout_ms: 250 } }), 5_000);
+      const late = await client.ask(brainRequest('Name a city in Spain.', { constraints: { max_tokens: 16, timeout_ms: 250 } }), 5_000);
       assert.equal(late.error?.error_type, 'overloaded', JSON.stringify(late.error ?? late.response));
       assert.ok(late.elapsedMs < 250, `refused after ${late.elapsedMs.toFixed(0)} ms, before its deadline`);
       assert.match(late.error.fallback_response, /\S/, 'a fallback to speak at once');

@@ -77,3 +77,59 @@ function isWhitespace(ch: string): boolean {
 export function joinSentences(sentences: readonly string[]): string {
   return sentences.join(' ');
 }
+
+/**
+ * What TTS can say: markdown, list markers, links and emoji removed. "**Paris** is the
+ * capital 🇫🇷" → "Paris is the capital". Returns '' when nothing speakable is left.
+ */
+export function speakable(sentence: string): string {
+  return sentence
+    .replace(/```[\s\S]*?```/g, ' ')
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1') // [text](url) → text
+    .replace(/^\s*(?:#{1,6}\s+|>\s*|[-*+•]\s+|\d{1,3}[.)]\s+)/, '') // heading, quote, list marker
+    .replace(/(\*\*|__|\*|_|~~|`)(?=\S)([^*_~`]*?\S)\1/g, '$2') // **bold**, _italic_, `code`
+    .replace(/[*#`~|<>]+/g, ' ')
+    .replace(/[\p{Extended_Pictographic}\u{1F1E6}-\u{1F1FF}\u{FE0F}\u{200D}\u{20E3}]/gu, '')
+    .replace(/\s+([,.!?;:])/g, '$1')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** How long a spoken answer may be: sentences and words, whichever comes first. */
+export interface AnswerCap {
+  readonly maxSentences: number;
+  readonly maxWords: number;
+}
+
+/** Asked for a long answer: "tell me a story", "explain in detail", "tell me more about …". */
+export function asksForDetail(userInput: string): boolean {
+  return /\b(in detail|detailed|step by step|tell me (?:a story|more|everything|all about)|(?:long|longer|full) (?:answer|story|explanation|version)|explain (?:fully|thoroughly)|elaborate|walk me through|list all)\b/i.test(userInput);
+}
+
+const wordCount = (text: string): number => text.split(/\s+/).filter((w) => w !== '').length;
+
+/**
+ * Takes sentences until the cap: the answer ends at the last sentence that fits (the first one
+ * always does, however long), and `full` says the model may stop now.
+ */
+export class CappedSentences {
+  readonly taken: string[] = [];
+  private words = 0;
+  full = false;
+
+  constructor(private readonly cap: AnswerCap) {}
+
+  /** true when the sentence is to be spoken */
+  take(sentence: string): boolean {
+    if (this.full) return false;
+    const words = wordCount(sentence);
+    if (this.taken.length > 0 && this.words + words > this.cap.maxWords) {
+      this.full = true;
+      return false;
+    }
+    this.taken.push(sentence);
+    this.words += words;
+    if (this.taken.length >= this.cap.maxSentences || this.words >= this.cap.maxWords) this.full = true;
+    return true;
+  }
+}

@@ -19,6 +19,11 @@ const replies: Record<string, ScriptedReply | ScriptedReply[]> = {
     text: ['It is ', 'sunny and 20 degrees', ' in San Francisco. ', 'Perfect for ', 'a walk! Enjoy', ' it.'],
     chunkDelayMs: 5,
   },
+  'Tell me about Paris.': {
+    type: 'text',
+    text: ['## Paris\n', '**Paris** is the capital 🇫🇷 of France. ', '- It has the Louvre 😀. ', 'It is on the Seine. ', 'It has many cafés. ', 'It never ends.'],
+    chunkDelayMs: 5,
+  },
   'What is 6 times 7?': [
     { type: 'tool_calls', calls: [{ name: 'calculator', arguments: { expression: '6 * 7' } }] },
     { type: 'text', text: 'Six times seven is 42.' },
@@ -151,7 +156,7 @@ describe('brain worker', () => {
     assert.equal(body.messages![6]!.content, request.user_input);
     assert.deepEqual(
       (body.tools as { function: { name: string } }[]).map((t) => t.function.name).sort(),
-      ['calculator', 'current_datetime', 'weather_api'],
+      ['calculator', 'convert_units', 'current_datetime', 'weather_api'],
     );
   });
 
@@ -191,8 +196,21 @@ describe('brain worker', () => {
     assert.equal(calls[2]!.body.tools, undefined, 'the last call offers no tools');
   });
 
+  test('a spoken answer: no markdown or emoji, at most BRAIN_MAX_SENTENCES sentences unless the request allows more', async () => {
+    const short = await client.ask(brainRequest('Tell me about Paris.'));
+    assert.deepEqual(
+      short.partials.map((p) => p.text),
+      ['Paris', 'Paris is the capital of France.', 'It has the Louvre.'],
+    );
+    assert.equal(short.response.agent_response, 'Paris Paris is the capital of France. It has the Louvre.');
+    const longer = await client.ask(brainRequest('Tell me about Paris.', { constraints: { max_sentences: 5 } }));
+    assert.equal(longer.partials.length, 5);
+    const fewWords = await client.ask(brainRequest('Tell me about Paris.', { constraints: { max_words: 8 } }));
+    assert.deepEqual(fewWords.partials.map((p) => p.text), ['Paris', 'Paris is the capital of France.']);
+  });
+
   test('an answer longer than the bus allows ends at the last sentence that fits', async () => {
-    const { response, partials } = await client.ask(brainRequest('Talk forever.'));
+    const { response, partials } = await client.ask(brainRequest('Talk forever.', { constraints: { max_sentences: 2000, max_words: 20_000 } }));
     assert.ok(response);
     assert.ok(response.agent_response.length <= 20_000, `${response.agent_response.length} chars`);
     assert.ok(response.agent_response.length > 19_900, `${response.agent_response.length} chars`);

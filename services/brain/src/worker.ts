@@ -1,8 +1,9 @@
-import { defineWorker } from '@arc/runtime';
+import { checkVariable, defineWorker } from '@arc/runtime';
 import { BrainService } from './brain-service.js';
 import { BrainConfig } from './config.js';
 import { createChatModel } from './model/index.js';
-import { createCalculatorTool, createDateTimeTool, createWeatherTool, ToolRegistry } from './tools/index.js';
+import { createCalculatorTool, createDateTimeTool, createUnitsTool, createWeatherTool, ToolRegistry } from './tools/index.js';
+import { isZone } from './intents/places.js';
 
 export const BRAIN_SERVICE = 'arc-sherlock-brain';
 
@@ -10,12 +11,19 @@ export const BRAIN_SERVICE = 'arc-sherlock-brain';
 export const brainWorker = defineWorker({
   service: BRAIN_SERVICE,
   config: BrainConfig,
+  check(config) {
+    const zone = config.BRAIN_TIMEZONE;
+    if (zone !== undefined) checkVariable('BRAIN_TIMEZONE', zone, () => {
+      if (!isZone(zone)) throw new Error('not an IANA time zone (e.g. Europe/Paris, America/New_York, UTC)');
+    });
+  },
   async start(ctx) {
     const { config, logger } = ctx;
     const model = await createChatModel(config);
     const tools = new ToolRegistry([
       createDateTimeTool(),
       createCalculatorTool(),
+      createUnitsTool(),
       createWeatherTool({ forecastUrl: config.WEATHER_API_URL, geocodingUrl: config.WEATHER_GEOCODING_URL }),
     ]);
     const service = new BrainService({
@@ -28,6 +36,9 @@ export const brainWorker = defineWorker({
       defaultTimeoutMs: config.BRAIN_DEFAULT_TIMEOUT_MS,
       defaultMaxTokens: config.BRAIN_DEFAULT_MAX_TOKENS,
       maxToolRounds: config.BRAIN_MAX_TOOL_ROUNDS,
+      answerCap: { maxSentences: config.BRAIN_MAX_SENTENCES, maxWords: config.BRAIN_MAX_WORDS },
+      directAnswers: config.BRAIN_DIRECT_ANSWERS === 'on' || (config.BRAIN_DIRECT_ANSWERS === 'auto' && config.OPENAI_BASE_URL === undefined),
+      ...(config.BRAIN_TIMEZONE ? { defaultZone: config.BRAIN_TIMEZONE } : {}),
       queueGroup: config.BRAIN_QUEUE_GROUP,
       maxQueueMs: config.BRAIN_MAX_QUEUE_MS,
       reportError: (type, message, severity, extra) => ctx.reportError(type, message, severity, extra),
