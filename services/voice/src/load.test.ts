@@ -32,15 +32,7 @@ before(async () => {
   nats = await startNatsServer();
   voicePort = await freePort();
   livekit = await startLiveKitServer({ webhookUrls: [`http://127.0.0.1:${voicePort}/livekit/webhook`] });
-  model = await startScriptedOpenAIServer({
-    script: (request) => {
-      const said = request.lastUserMessage.toLowerCase();
-      const city = CITIES.find((c) => said.includes(c.toLowerCase()));
-      // Only the first question names a city; whatever the second was heard as ("and tomorrow",
-      // "into morrow", …) gets the second answer. The test is about routing and order, not STT.
-      return { type: 'text', text: city ? `The sun is shining in ${city}.` : 'Tomorrow there will be heavy rain all day long.' };
-    },
-  });
+  model = await startScriptedOpenAIServer({ script: (request) => ({ type: 'text', text: answerTo(request.lastUserMessage) }) });
   errors = await collect(nats.url, 'agent.voice.error');
   // One voice and one TTS worker that each take a single room; the second pair comes later.
   const voiceA = start('voice', { INSTANCE_ID: 'voice-a', VOICE_HTTP_PORT: String(voicePort), VOICE_MAX_SESSIONS: '1' });
@@ -59,6 +51,14 @@ after(async () => {
   await livekit?.stop();
   await nats?.stop();
 });
+
+/** The scripted model's answer to what a user was heard to say. */
+function answerTo(transcript: string): string {
+  const said = transcript.toLowerCase();
+  const city = CITIES.find((c) => said.includes(c.toLowerCase()));
+  if (city) return `The sun is shining in ${city}.`;
+  return said.includes('tomorrow') ? 'Tomorrow there will be heavy rain all day long.' : 'I can help with that.';
+}
 
 const join = (room: string, identity: string, listenerWaitMs?: number) =>
   Conversation.join({ livekitUrl: livekit.url, apiKey: livekit.apiKey, apiSecret: livekit.apiSecret, room, identity, answerTimeoutMs: 15_000, ...(listenerWaitMs === undefined ? {} : { listenerWaitMs }) });
@@ -100,6 +100,7 @@ test('a second voice and TTS worker: the waiting room goes to them, the full one
 
 test('four rooms at once: each answered in its own room, in order, by one agent voice', { timeout: 150_000 }, async () => {
   const requests = await collect(nats.url, 'agent.brain.request');
+  const speech = await collect(nats.url, 'agent.tts.request');
   const users = await Promise.all(CITIES.map((city, i) => join(`load-many-${i}`, `user-${city.toLowerCase()}`)));
   // Answers are transcribed once every user is done: STT here, on this process's event loop,
   // would starve the other users' microphones of audio frames while they speak.
@@ -112,16 +113,27 @@ test('four rooms at once: each answered in its own room, in order, by one agent 
   );
   const results = [];
   for (const answer of answers) results.push({ weather: await heard(answer.weather), tomorrow: await heard(answer.tomorrow) });
+  // Under this load speech-to-text may mishear a question ("What is the weather in Tokyo?" was
+  // once "What is that? We're in talking."). What is checked is routing and order: each room
+  // hears the answers to its own session's questions, as they were heard, first one first.
+  const roomOf = new Map(speech.messages.map((m) => [m.payload.session_id as string, m.payload.target_room as string]));
   for (const [i, result] of results.entries()) {
-    const city = CITIES[i]!;
-    const asked = requests.messages.map((m) => m.payload.user_input as string);
-    assert.match(result.weather, new RegExp(city, 'i'), `room ${i} heard its own answer first: "${result.weather}" (transcripts: ${asked.join(' | ')})`);
-    for (const other of CITIES.filter((c) => c !== city)) assert.doesNotMatch(result.weather, new RegExp(other, 'i'), `room ${i} heard no other room's answer`);
-    assert.match(result.tomorrow, /tomorrow|rain/i, `room ${i} heard its second answer second: "${result.tomorrow}" (transcripts: ${asked.join(' | ')})`);
+    const asked = requests.messages.filter((m) => roomOf.get(m.payload.session_id as string) === `load-many-${i}`).map((m) => m.payload.user_input as string);
+    assert.ok(asked.length >= 2, `room ${i} asked twice: ${asked.join(' | ')}`);
+    const [first, last] = [answerTo(asked[0]!), answerTo(asked.at(-1)!)];
+    const heardFirst = wordErrors(first, result.weather).wer;
+    assert.ok(heardFirst <= 0.35, `room ${i} heard its own first answer first: "${result.weather}", expected "${first}" (its questions: ${asked.join(' | ')})`);
+    for (const city of CITIES) {
+      if (first.includes(city)) assert.match(result.weather, new RegExp(city, 'i'), `room ${i} heard ${city}: "${result.weather}"`);
+      else assert.doesNotMatch(result.weather, new RegExp(city, 'i'), `room ${i} heard no other room's answer: "${result.weather}"`);
+    }
+    const heardLast = wordErrors(last, result.tomorrow).wer;
+    assert.ok(heardLast <= 0.35, `room ${i} heard its second answer second: "${result.tomorrow}", expected "${last}" (its questions: ${asked.join(' | ')})`);
     const agents = (await identitiesIn(`load-many-${i}`)).filter((id) => id.startsWith('arc-agent-'));
     assert.equal(agents.length, 1, `one agent voice in room ${i}: ${agents.join(', ')}`);
   }
   await Promise.all(users.map((user) => user.leave()));
   await first.leave();
   await requests.close();
+  await speech.close();
 });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { fetchModels, loadManifest, modelsRoot, ModelError, verifyModels } from '@arc/models';
+import { describeSource, fetchModels, loadManifest, modelsRoot, ModelError, verifyModels } from '@arc/models';
 
 async function reportErrors(run: () => Promise<void>): Promise<void> {
   try {
@@ -31,7 +31,7 @@ export function registerModelCommands(program: Command): void {
         for (const m of manifest.models) {
           const mb = m.files.reduce((n, f) => n + f.size, 0) / 1e6;
           const source = m.sources[0];
-          const from = source?.type === 'url' ? 'url' : source ? `${source.type}:${source.package}` : '-';
+          const from = source ? describeSource(source) : '-';
           process.stdout.write(`${m.id.padEnd(26)} ${m.engine.padEnd(11)} ${m.license.padEnd(11)} ${mb.toFixed(1).padStart(6)} MB  ${from}\n`);
         }
       }),
