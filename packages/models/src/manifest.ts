@@ -26,6 +26,8 @@ export interface ModelEntry {
   engine: string;
   description?: string;
   license: string;
+  /** fetched only when asked for by id (evaluated alternatives), not by a plain fetch */
+  optional?: boolean;
   files: ModelFile[];
   sources: ModelSource[];
 }
@@ -144,6 +146,8 @@ function validateManifest(raw: unknown, path: string): Manifest {
     });
     const entry: ModelEntry = { id, engine: o['engine'] as string, license: o['license'] as string, files, sources };
     if (typeof o['description'] === 'string') entry.description = o['description'];
+    if (o['optional'] !== undefined && typeof o['optional'] !== 'boolean') fail(`${at}.optional`, 'expected true or false');
+    if (o['optional'] === true) entry.optional = true;
     return entry;
   });
   return { version: root['version'] as number, models, path };

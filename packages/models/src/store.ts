@@ -42,7 +42,7 @@ export interface FetchResult {
 }
 
 function selectModels(manifest: Manifest, ids?: readonly string[]): ModelEntry[] {
-  if (!ids || ids.length === 0) return manifest.models;
+  if (!ids || ids.length === 0) return manifest.models.filter((m) => !m.optional);
   return ids.map((id) => getModel(id, manifest));
 }
 

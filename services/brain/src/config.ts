@@ -10,11 +10,11 @@ export const DEFAULT_FALLBACK_RESPONSE = "I'm having trouble processing that. Co
 /** Environment variables of the brain worker (the common ones — NATS_URL, … — are added by the runtime). */
 export const BrainConfig = Type.Object({
   OPENAI_BASE_URL: Type.Optional(
-    Type.String({ pattern: '^https?://', description: 'OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server); unset = local SmolLM2 model' }),
+    Type.String({ pattern: '^https?://', description: 'OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server); unset = the local model BRAIN_LOCAL_MODEL' }),
   ),
   OPENAI_API_KEY: Type.Optional(Type.String({ description: 'API key for OPENAI_BASE_URL (local servers ignore it)' })),
   BRAIN_MODEL: Type.Optional(
-    Type.String({ minLength: 1, maxLength: 256, description: 'model name sent to the endpoint; default gpt-4o-mini, or smollm2-135m-instruct when local' }),
+    Type.String({ minLength: 1, maxLength: 256, description: 'model name sent to the endpoint (default gpt-4o-mini); reported as llm_model (local default: the BRAIN_LOCAL_MODEL id)' }),
   ),
   BRAIN_TOOLS: Type.Boolean({ default: true, description: 'offer tools to the model (turn off for endpoints that reject the tools field)' }),
   BRAIN_LOGPROBS: Type.Boolean({
@@ -42,7 +42,12 @@ export const BrainConfig = Type.Object({
   BRAIN_RETRY_BASE_MS: Type.Integer({ minimum: 1, maximum: 60_000, default: 100, description: 'first retry backoff; doubles per retry, with jitter' }),
   BRAIN_RETRY_MAX_MS: Type.Integer({ minimum: 1, maximum: 60_000, default: 2_000, description: 'cap on one retry backoff' }),
   BRAIN_QUEUE_GROUP: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', default: 'arc-sherlock-brain', description: 'NATS queue group shared by brain workers' }),
-  BRAIN_LOCAL_MODEL_PATH: Type.Optional(Type.String({ minLength: 1, description: 'GGUF file for the local model (default: smollm2-135m-instruct from the models store)' })),
+  BRAIN_LOCAL_MODEL: Type.String({
+    minLength: 1,
+    default: 'qwen2.5-coder-0.5b-instruct',
+    description: 'local LLM of models/manifest.json when OPENAI_BASE_URL is unset: qwen2.5-coder-0.5b-instruct (default), smollm2-135m-instruct (smallest, fastest, often wrong), qwen2.5-coder-1.5b-instruct (fetch it first)',
+  }),
+  BRAIN_LOCAL_MODEL_PATH: Type.Optional(Type.String({ minLength: 1, description: 'any GGUF file for the local model, instead of BRAIN_LOCAL_MODEL' })),
   BRAIN_LOCAL_SEQUENCES: Type.Integer({ minimum: 1, maximum: 16, default: 1, description: 'requests the local model generates at once (llama.cpp batches them); more wait. On 2 cores one at a time gives the first sentences sooner' }),
   BRAIN_MAX_QUEUE_MS: Type.Integer({
     minimum: 0,

@@ -8,14 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { resolveModelFile } from '@arc/models';
 import { ConfigError, startWorker, type RunningWorker } from '@arc/runtime';
 import { silentLogger, startNatsServer, startProcess, type NatsServerHandle } from '@arc/testkit';
-import { LOCAL_MODEL_FILE, LOCAL_MODEL_ID } from './model/index.js';
+import { LOCAL_MODEL_ID, localModelFile } from './model/index.js';
 import { ModelUnavailableError } from './model/errors.js';
 import { brainWorker } from './worker.js';
 import { BrainClient, brainRequest } from './test-support.js';
 
 function weightsPresent(): boolean {
   try {
-    resolveModelFile(LOCAL_MODEL_ID, LOCAL_MODEL_FILE);
+    resolveModelFile(LOCAL_MODEL_ID, localModelFile(LOCAL_MODEL_ID));
     return true;
   } catch {
     return false;

@@ -1,7 +1,7 @@
 import { checkVariable, defineWorker } from '@arc/runtime';
 import { BrainService } from './brain-service.js';
 import { BrainConfig } from './config.js';
-import { createChatModel } from './model/index.js';
+import { createChatModel, localModelFile } from './model/index.js';
 import { createCalculatorTool, createDateTimeTool, createUnitsTool, createWeatherTool, ToolRegistry } from './tools/index.js';
 import { isZone } from './intents/places.js';
 
@@ -12,6 +12,7 @@ export const brainWorker = defineWorker({
   service: BRAIN_SERVICE,
   config: BrainConfig,
   check(config) {
+    if (!config.OPENAI_BASE_URL && !config.BRAIN_LOCAL_MODEL_PATH) checkVariable('BRAIN_LOCAL_MODEL', config.BRAIN_LOCAL_MODEL, () => localModelFile(config.BRAIN_LOCAL_MODEL));
     const zone = config.BRAIN_TIMEZONE;
     if (zone !== undefined) checkVariable('BRAIN_TIMEZONE', zone, () => {
       if (!isZone(zone)) throw new Error('not an IANA time zone (e.g. Europe/Paris, America/New_York, UTC)');

@@ -1,4 +1,5 @@
-import { ModelFileMissingError, resolveModelFile } from '@arc/models';
+import { basename } from 'node:path';
+import { getModel, loadManifest, ModelFileMissingError, resolveModelFile } from '@arc/models';
 import type { CommonConfig } from '@arc/runtime';
 import type { BrainConfig } from '../config.js';
 import { ModelUnavailableError } from './errors.js';
@@ -12,8 +13,16 @@ export { OpenAIChatModel, classifyOpenAIError, type OpenAIChatModelOptions } fro
 export { LlamaChatModel, toLlamaHistory, type LlamaChatModelOptions } from './llama-model.js';
 export { withRetries, backoffDelayMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 
-export const LOCAL_MODEL_ID = 'smollm2-135m-instruct';
-export const LOCAL_MODEL_FILE = 'SmolLM2-135M-Instruct.Q4_1.gguf';
+/** The offline default, chosen by npm run eval:brain (see the brain README). */
+export const LOCAL_MODEL_ID = 'qwen2.5-coder-0.5b-instruct';
+
+/** The GGUF file of a llama.cpp model of the manifest; throws naming the ones there are. */
+export function localModelFile(id: string): string {
+  const manifest = loadManifest();
+  const known = manifest.models.filter((m) => m.engine === 'llama.cpp').map((m) => m.id);
+  if (!known.includes(id)) throw new Error(`not a local LLM of models/manifest.json (known: ${known.join(', ')})`);
+  return getModel(id, manifest).files.find((f) => f.path.endsWith('.gguf'))!.path;
+}
 export const DEFAULT_REMOTE_MODEL = 'gpt-4o-mini';
 
 /** Picks the model from config: the endpoint when OPENAI_BASE_URL is set, else the local GGUF. */
@@ -29,14 +38,15 @@ export async function createChatModel(config: BrainConfig & Pick<CommonConfig, '
     });
   }
   let modelPath = config.BRAIN_LOCAL_MODEL_PATH;
+  const localId = config.BRAIN_LOCAL_MODEL;
   if (!modelPath) {
     try {
-      modelPath = resolveModelFile(LOCAL_MODEL_ID, LOCAL_MODEL_FILE, undefined, config.ARC_MODELS_DIR);
+      modelPath = resolveModelFile(localId, localModelFile(localId), undefined, config.ARC_MODELS_DIR);
     } catch (error) {
       if (error instanceof ModelFileMissingError) {
         throw new ModelUnavailableError(
-          `OPENAI_BASE_URL is not set, so the brain would run the local model ${LOCAL_MODEL_ID}, but its weights are missing ` +
-            `(${error.message}). Run \`npm run models:fetch\`, or set BRAIN_LOCAL_MODEL_PATH to a GGUF file, ` +
+          `OPENAI_BASE_URL is not set, so the brain would run the local model ${localId}, but its weights are missing ` +
+            `(${error.message}). Run \`npm run models:fetch -- ${localId}\`, or set BRAIN_LOCAL_MODEL_PATH to a GGUF file, ` +
             `or set OPENAI_BASE_URL to an OpenAI-compatible endpoint.`,
           { cause: error },
         );
@@ -47,7 +57,7 @@ export async function createChatModel(config: BrainConfig & Pick<CommonConfig, '
   try {
     return await LlamaChatModel.load({
       modelPath,
-      name: config.BRAIN_MODEL ?? LOCAL_MODEL_ID,
+      name: config.BRAIN_MODEL ?? (config.BRAIN_LOCAL_MODEL_PATH ? basename(config.BRAIN_LOCAL_MODEL_PATH, '.gguf') : localId),
       ...(config.BRAIN_LOCAL_THREADS ? { threads: config.BRAIN_LOCAL_THREADS } : {}),
       sequences: config.BRAIN_LOCAL_SEQUENCES,
     });
