@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs every compiled test file (dist/**/*.test.js of packages, services and test/) with
+// Runs every compiled test file (dist/**/*.test.js and bench/dist/**/*.test.js of packages and
+// services, and test/dist) with
 // node's test runner, one file at a time: tests start real servers and real models, and
 // parallel files would make their timing assertions depend on the machine's load.
 import { readdirSync, statSync } from 'node:fs';
@@ -9,7 +10,8 @@ import { spawnSync } from 'node:child_process';
 const root = new URL('..', import.meta.url).pathname;
 const roots = [];
 for (const group of ['packages', 'services']) {
-  for (const name of readdirSync(join(root, group))) roots.push(join(root, group, name, 'dist'));
+  // bench/ holds the evaluations a test also runs (services/brain/bench/eval.test.ts)
+  for (const name of readdirSync(join(root, group))) roots.push(join(root, group, name, 'dist'), join(root, group, name, 'bench', 'dist'));
 }
 roots.push(join(root, 'test', 'dist'));
 

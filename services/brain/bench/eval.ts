@@ -87,8 +87,9 @@ export function check(expect: Expect, answer: string, now: Date): string | undef
     }
     case 'number': {
       const tolerance = expect.tolerance ?? Math.max(0.011, Math.abs(expect.value) * 0.005);
-      const found = numbersIn(answer);
-      return found.some((n) => Math.abs(n - expect.value) <= tolerance) ? undefined : `expected ${expect.value}, found ${found.join(', ') || 'no number'}`;
+      // the result is the last number said ("17 plus 25 is 42"); an echo of the question is not an answer
+      const last = numbersIn(answer).at(-1);
+      return last !== undefined && Math.abs(last - expect.value) <= tolerance ? undefined : `expected ${expect.value}, the answer ends at ${last ?? 'no number'}`;
     }
     case 'any':
       return expect.words.some((w) => new RegExp(`\\b${escape(w.toLowerCase())}`, 'i').test(text)) ? undefined : `expected one of ${expect.words.join(', ')}`;

@@ -55,6 +55,10 @@ export const BrainConfig = Type.Object({
     default: 1_000,
     description: 'a request that would wait longer than this for a busy local model is refused at once (agent.brain.error overloaded), so the user hears the fallback now instead of a late answer',
   }),
+  BRAIN_LOCAL_TOOLS: Type.Boolean({
+    default: false,
+    description: 'offer the tools to the local model too (grammar-constrained function calling); off by default: the direct step already answers time, date, arithmetic and units exactly, and the tool descriptions slow every first sentence',
+  }),
   BRAIN_LOCAL_THREADS: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'CPU threads of the local model (default: detected cores less one, at least one)' })),
   WEATHER_API_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'Open-Meteo-compatible forecast API base, e.g. https://api.open-meteo.com' })),
   WEATHER_GEOCODING_URL: Type.Optional(

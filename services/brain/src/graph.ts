@@ -246,7 +246,7 @@ export class BrainGraph {
       const answered: DirectAnswer | undefined = directAnswer(state.input.userInput, this.intentContext(state.input));
       if (!answered) return { steps: 1 };
       for (const sentence of answered.sentences) say(scope, sentence);
-      return { steps: 1, toolsCalled: [answered.tool], answeredDirectly: true };
+      return { steps: 1, toolsCalled: answered.tool ? [answered.tool] : [], answeredDirectly: true };
     };
 
     this.compiled = new StateGraph(TurnState)

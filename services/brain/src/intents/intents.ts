@@ -19,7 +19,8 @@ export type Intent =
   | { readonly kind: 'year' | 'month' }
   | { readonly kind: 'arithmetic'; readonly expression: string; readonly spoken: string }
   | { readonly kind: 'convert'; readonly value: number; readonly from: string; readonly to: string }
-  | { readonly kind: 'recall'; readonly fact: 'name' | 'location' };
+  | { readonly kind: 'recall'; readonly fact: 'name' | 'location' }
+  | { readonly kind: 'unsafe' };
 
 export interface IntentContext {
   readonly previousTurns?: readonly { readonly user: string; readonly agent: string }[];
@@ -31,8 +32,8 @@ export interface IntentContext {
 
 export interface DirectAnswer {
   readonly intent: Intent['kind'];
-  /** the tool that answered, reported in tools_called */
-  readonly tool: string;
+  /** the tool that answered, reported in tools_called (none for a refusal) */
+  readonly tool?: string;
   readonly sentences: readonly string[];
 }
 
@@ -76,10 +77,21 @@ const RECALL_LOCATION =
 
 const OFFSETS: Record<string, number> = { today: 0, tomorrow: 1, yesterday: -1 };
 
+// Requests for serious harm, declined before any model sees them: a small local model may comply.
+const UNSAFE = [
+  /\b(?:make|build|assemble|create|construct)\b.*\b(?:bomb|explosive|ied|molotov|grenade|nerve agent|bioweapon|chemical weapon)s?\b/,
+  /\b(?:bomb|explosive|ied|molotov|nerve agent|bioweapon|chemical weapon)s?\b.*\b(?:instructions|recipe|step by step|how to make|how to build)\b/,
+  /\bhow (?:do|can|could|would|should) i\b.*\b(?:poison|kill|murder|strangle|stab|shoot|hurt)\b.*\b(?:someone|somebody|my|him|her|them|a person|people|neighbou?r|wife|husband|boss|child)\b/,
+  /\b(?:poison|kill|murder)\b.*\bwithout (?:getting caught|anyone knowing|being caught|a trace)\b/,
+  /\b(?:synthesi[sz]e|cook|make)\b.*\b(?:meth|methamphetamine|fentanyl|heroin|ricin|sarin|anthrax)\b/,
+];
+
 /** Recognises an exact-answer question, or undefined: the model answers it. */
 export function recognise(text: string): Intent | undefined {
   const s = cleanUtterance(text);
-  if (s === '' || s.length > 160) return undefined;
+  if (s === '') return undefined;
+  if (UNSAFE.some((pattern) => pattern.test(s))) return { kind: 'unsafe' };
+  if (s.length > 160) return undefined;
   for (const pattern of TIME) {
     const match = pattern.exec(s);
     if (match) {
@@ -230,6 +242,8 @@ export function answer(intent: Intent, context: IntentContext = {}): DirectAnswe
         sentences: [`${formatSpokenNumber(intent.value)} ${unitName(result.from, intent.value)} is ${amount} ${unitName(result.to, Number(amount))}.`],
       };
     }
+    case 'unsafe':
+      return { intent: 'unsafe', sentences: ["I can't help with that.", 'If someone is in danger, please call your local emergency number.'] };
     case 'recall': {
       const facts: UserFacts = factsFrom(context.previousTurns ?? [], context.userProfile);
       if (intent.fact === 'name') {

@@ -60,6 +60,7 @@ export async function createChatModel(config: BrainConfig & Pick<CommonConfig, '
       name: config.BRAIN_MODEL ?? (config.BRAIN_LOCAL_MODEL_PATH ? basename(config.BRAIN_LOCAL_MODEL_PATH, '.gguf') : localId),
       ...(config.BRAIN_LOCAL_THREADS ? { threads: config.BRAIN_LOCAL_THREADS } : {}),
       sequences: config.BRAIN_LOCAL_SEQUENCES,
+      tools: config.BRAIN_TOOLS && config.BRAIN_LOCAL_TOOLS,
     });
   } catch (error) {
     if (error instanceof ModelUnavailableError) {

@@ -11,11 +11,27 @@
  * three batched sequences at 0.9 / 1.3 / 1.5 s and 1.9 s. Batching splits the same two cores, so
  * the default is one. The model keeps recent figures (time to first token, whole
  * generation) so the brain can refuse at once a request that could not start in time.
- * Tool calling is off: the model is too small to use it.
+ *
+ * Tools use llama.cpp's grammar-constrained function calling (node-llama-cpp `functions`): when
+ * the model starts a call, its arguments can only be JSON of the tool's schema. Generation
+ * stops at the call, the graph runs the tool, and the next call continues the same model turn
+ * with the result, as with an OpenAI-compatible endpoint. BRAIN_LOCAL_TOOLS turns it on.
  */
-import type { ChatHistoryItem, ChatWrapper, Llama, LlamaChatSession as LlamaChatSessionType, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
+import type {
+  ChatHistoryItem,
+  ChatModelFunctionCall,
+  ChatModelFunctions,
+  ChatModelResponse,
+  ChatWrapper,
+  GbnfJsonSchema,
+  Llama,
+  LlamaChat as LlamaChatType,
+  LlamaContext,
+  LlamaContextSequence,
+  LlamaModel,
+} from 'node-llama-cpp';
 import { ModelCallError, ModelUnavailableError } from './errors.js';
-import type { ChatMessage, ChatModel, ChatRequest, ChatResult } from './types.js';
+import type { ChatMessage, ChatModel, ChatRequest, ChatResult, ToolCall, ToolSpec } from './types.js';
 
 export interface LlamaChatModelOptions {
   readonly modelPath: string;
@@ -26,6 +42,8 @@ export interface LlamaChatModelOptions {
   readonly threads?: number;
   /** requests generated at once (context sequences) */
   readonly sequences?: number;
+  /** offer tools to the model (grammar-constrained function calling) */
+  readonly tools?: boolean;
 }
 
 /** Exponentially weighted mean: recent generations count most. */
@@ -42,7 +60,7 @@ class RecentMean {
 
 export class LlamaChatModel implements ChatModel {
   readonly name: string;
-  readonly supportsTools = false;
+  readonly supportsTools: boolean;
   private readonly free: LlamaContextSequence[];
   private readonly waiting: { take: (sequence: LlamaContextSequence) => void }[] = [];
   private running = 0;
@@ -55,10 +73,12 @@ export class LlamaChatModel implements ChatModel {
     private readonly model: LlamaModel,
     private readonly context: LlamaContext,
     private readonly sequences: LlamaContextSequence[],
-    private readonly SessionClass: typeof LlamaChatSessionType,
+    private readonly ChatClass: typeof LlamaChatType,
     private readonly chatWrapper: ChatWrapper,
+    tools: boolean,
   ) {
     this.name = name;
+    this.supportsTools = tools;
     this.free = [...sequences];
   }
 
@@ -95,7 +115,7 @@ export class LlamaChatModel implements ChatModel {
       const probe = new binding.LlamaChatSession({ contextSequence: sequences[0]!, autoDisposeSequence: false });
       const chatWrapper = probe.chatWrapper;
       probe.dispose({ disposeSequence: false });
-      return new LlamaChatModel(options.name, llama, model, context, sequences, binding.LlamaChatSession, chatWrapper);
+      return new LlamaChatModel(options.name, llama, model, context, sequences, binding.LlamaChat, chatWrapper, options.tools ?? false);
     } catch (error) {
       await llama.dispose().catch(() => {});
       throw new ModelUnavailableError(`could not load the GGUF model ${options.modelPath}: ${(error as Error).message}`, { cause: error });
@@ -144,37 +164,45 @@ export class LlamaChatModel implements ChatModel {
 
   private async generate(request: ChatRequest, sequence: LlamaContextSequence): Promise<ChatResult> {
     if (request.signal.aborted) throw timeoutError(this.name);
-    const { history, prompt } = toLlamaHistory(request.messages);
-    const session = new this.SessionClass({ contextSequence: sequence, autoDisposeSequence: false, chatWrapper: this.chatWrapper });
+    const history = toLlamaHistory(request.messages);
+    const functions = request.tools && request.tools.length > 0 ? toLlamaFunctions(request.tools) : undefined;
+    const chat = new this.ChatClass({ contextSequence: sequence, autoDisposeSequence: false, chatWrapper: this.chatWrapper });
     const meterBefore = sequence.tokenMeter.getState();
     const started = performance.now();
     let timeToFirstTokenMs: number | undefined;
     let text = '';
+    let toolCalls: ToolCall[] = [];
     try {
-      session.setChatHistory(history);
-      await session.prompt(prompt, {
+      const response = await chat.generateResponse(history, {
         ...(request.maxTokens !== undefined ? { maxTokens: request.maxTokens } : {}),
         ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
         signal: request.signal,
-        onTextChunk: (chunk) => {
+        onTextChunk: (chunk: string) => {
           if (!chunk) return;
           timeToFirstTokenMs ??= performance.now() - started;
           text += chunk;
           request.onText(chunk);
         },
+        ...(functions ? { functions, documentFunctionParams: true, maxParallelFunctionCalls: 1 } : {}),
       });
+      toolCalls = (response.functionCalls ?? []).map((call, index) => ({
+        id: `call-${index}-${call.functionName}`,
+        name: call.functionName,
+        arguments: JSON.stringify(call.params ?? {}),
+      }));
+      if (toolCalls.length > 0) timeToFirstTokenMs ??= performance.now() - started;
     } catch (error) {
       if (request.signal.aborted) throw timeoutError(this.name, error);
       throw new ModelCallError('upstream_error', `local model ${this.name} failed: ${(error as Error).message}`, { retryable: false, cause: error });
     } finally {
-      session.dispose({ disposeSequence: false });
+      chat.dispose({ disposeSequence: false });
     }
     this.generationMs.add(performance.now() - started);
     if (timeToFirstTokenMs !== undefined) this.firstTokenMs.add(timeToFirstTokenMs);
     const meterAfter = sequence.tokenMeter.getState();
     return {
       text,
-      toolCalls: [],
+      toolCalls,
       usage: {
         promptTokens: meterAfter.usedInputTokens - meterBefore.usedInputTokens,
         completionTokens: meterAfter.usedOutputTokens - meterBefore.usedOutputTokens,
@@ -190,12 +218,15 @@ function timeoutError(name: string, cause?: unknown): ModelCallError {
   return new ModelCallError('timeout', `local model ${name}: generation aborted at the request deadline`, { retryable: false, cause });
 }
 
-/** The last user message becomes the prompt; everything before it the chat history. */
-export function toLlamaHistory(messages: readonly ChatMessage[]): { history: ChatHistoryItem[]; prompt: string } {
-  const lastUser = messages.map((m) => m.role).lastIndexOf('user');
+/**
+ * Chat messages as node-llama-cpp history, ending with the model turn to generate. An assistant
+ * message that called tools becomes a model turn holding the calls with their results (the tool
+ * messages after it); when the history ends there, generation continues that turn.
+ */
+export function toLlamaHistory(messages: readonly ChatMessage[]): ChatHistoryItem[] {
   const history: ChatHistoryItem[] = [];
-  for (const [index, message] of messages.entries()) {
-    if (index === lastUser) continue;
+  for (let i = 0; i < messages.length; i++) {
+    const message = messages[i]!;
     switch (message.role) {
       case 'system':
         history.push({ type: 'system', text: message.content });
@@ -203,14 +234,56 @@ export function toLlamaHistory(messages: readonly ChatMessage[]): { history: Cha
       case 'user':
         history.push({ type: 'user', text: message.content });
         break;
-      case 'assistant':
-        history.push({ type: 'model', response: [message.content] });
+      case 'assistant': {
+        const response: ChatModelResponse['response'] = message.content ? [message.content] : [];
+        for (const call of message.toolCalls ?? []) {
+          const result = messages.slice(i + 1).find((m) => m.role === 'tool' && m.toolCallId === call.id);
+          response.push({ type: 'functionCall', name: call.name, params: parseArguments(call.arguments), result: result?.content ?? '' } satisfies ChatModelFunctionCall);
+        }
+        history.push({ type: 'model', response });
         break;
+      }
       case 'tool':
-        // never produced while tools are off, but a history may carry one from another model
-        history.push({ type: 'user', text: `Tool result: ${message.content}` });
+        // carried inside the model turn that called it (above)
         break;
     }
   }
-  return { history, prompt: lastUser >= 0 ? messages[lastUser]!.content : '' };
+  const last = messages.at(-1);
+  const continuesToolTurn = last?.role === 'tool' || (last?.role === 'assistant' && (last.toolCalls?.length ?? 0) > 0);
+  if (!continuesToolTurn) history.push({ type: 'model', response: [] });
+  return history;
+}
+
+function parseArguments(text: string): unknown {
+  try {
+    return text.trim() === '' ? {} : JSON.parse(text);
+  } catch {
+    return {};
+  }
+}
+
+/** Tool specs as node-llama-cpp functions: the JSON Schema parts its grammar supports. */
+export function toLlamaFunctions(tools: readonly ToolSpec[]): ChatModelFunctions {
+  const functions: Record<string, { description: string; params: GbnfJsonSchema }> = {};
+  for (const tool of tools) functions[tool.name] = { description: tool.description, params: toGbnf(tool.parameters) };
+  return functions;
+}
+
+function toGbnf(schema: Readonly<Record<string, unknown>>): GbnfJsonSchema {
+  const description = typeof schema['description'] === 'string' ? { description: schema['description'] } : {};
+  if (Array.isArray(schema['enum'])) return { enum: schema['enum'] as string[], ...description } as GbnfJsonSchema;
+  switch (schema['type']) {
+    case 'object': {
+      const properties: Record<string, GbnfJsonSchema> = {};
+      for (const [key, value] of Object.entries((schema['properties'] ?? {}) as Record<string, Record<string, unknown>>)) properties[key] = toGbnf(value);
+      return { type: 'object', properties, ...description } as GbnfJsonSchema;
+    }
+    case 'number':
+    case 'integer':
+    case 'boolean':
+    case 'string':
+      return { type: schema['type'], ...description } as GbnfJsonSchema;
+    default:
+      return { type: 'string', ...description } as GbnfJsonSchema;
+  }
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startScriptedOpenAIServer } from '@arc/testkit';
 import { confidenceFrom } from '../graph.js';
 import { ModelCallError } from './errors.js';
-import { toLlamaHistory } from './llama-model.js';
+import { toLlamaFunctions, toLlamaHistory } from './llama-model.js';
 import { OpenAIChatModel } from './openai-model.js';
 import { backoffDelayMs, withRetries } from './retry.js';
 import type { ChatRequest } from './types.js';
@@ -146,17 +146,29 @@ test('openai model: an abort (the deadline) ends a hanging call as timeout', asy
   }
 });
 
-test('llama history: last user message is the prompt, the rest history', () => {
-  const { history, prompt } = toLlamaHistory([
-    { role: 'system', content: 's' },
-    { role: 'user', content: 'u1' },
-    { role: 'assistant', content: 'a1' },
-    { role: 'user', content: 'u2' },
-  ]);
-  assert.equal(prompt, 'u2');
-  assert.deepEqual(history, [
-    { type: 'system', text: 's' },
-    { type: 'user', text: 'u1' },
-    { type: 'model', response: ['a1'] },
-  ]);
+test('llama history: every message in order, ending with the model turn to generate; tool calls carry their results', () => {
+  assert.deepEqual(
+    toLlamaHistory([
+      { role: 'system', content: 's' },
+      { role: 'user', content: 'u1' },
+      { role: 'assistant', content: 'a1' },
+      { role: 'user', content: 'u2' },
+    ]),
+    [{ type: 'system', text: 's' }, { type: 'user', text: 'u1' }, { type: 'model', response: ['a1'] }, { type: 'user', text: 'u2' }, { type: 'model', response: [] }],
+  );
+  // after a tool round the model continues the turn that called the tool
+  assert.deepEqual(
+    toLlamaHistory([
+      { role: 'user', content: 'what is 6 times 7' },
+      { role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'calculator', arguments: '{"expression":"6*7"}' }] },
+      { role: 'tool', content: '6*7 = 42', toolCallId: 'c1' },
+    ]),
+    [
+      { type: 'user', text: 'what is 6 times 7' },
+      { type: 'model', response: [{ type: 'functionCall', name: 'calculator', params: { expression: '6*7' }, result: '6*7 = 42' }] },
+    ],
+  );
+  assert.deepEqual(toLlamaFunctions([{ name: 't', description: 'd', parameters: { type: 'object', properties: { zone: { type: 'string', description: 'z' } }, additionalProperties: false } }]), {
+    t: { description: 'd', params: { type: 'object', properties: { zone: { type: 'string', description: 'z' } } } },
+  });
 });
