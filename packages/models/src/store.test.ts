@@ -28,7 +28,7 @@ describe('manifest', () => {
   test('lists the pipeline models with sha256, sizes, licenses and sources', () => {
     const manifest = loadManifest();
     const ids = manifest.models.map((m) => m.id);
-    for (const id of ['silero-vad-v5', 'moonshine-base-en', 'piper-en_US-joe-medium', 'qwen2.5-coder-0.5b-instruct', 'smollm2-135m-instruct']) assert.ok(ids.includes(id), id);
+    for (const id of ['silero-vad-v5', 'moonshine-base-en', 'piper-en_US-joe-medium', 'smollm2-135m-instruct', 'qwen2.5-coder-1.5b-instruct']) assert.ok(ids.includes(id), id);
     const llm = manifest.models.find((m) => m.id === 'smollm2-135m-instruct');
     assert.equal(llm?.engine, 'llama.cpp');
     assert.equal(llm?.files[0]?.path, 'SmolLM2-135M-Instruct.Q4_1.gguf');

@@ -2,9 +2,10 @@
 // bench-results/eval-brain.json.
 //
 //   npm run eval:brain                                   the offline default
-//   npm run eval:brain -- --models smollm2-135m-instruct,qwen2.5-coder-0.5b-instruct
+//   npm run eval:brain -- --models smollm2-135m-instruct,qwen2.5-coder-1.5b-instruct
 //   npm run eval:brain -- --nats nats://127.0.0.1:4222    a brain that is already running
 //   OPENAI_BASE_URL=… BRAIN_MODEL=… npm run eval:brain    an OpenAI-compatible model
+//   BRAIN_LOCAL_TOOLS=true npm run eval:brain                 any BRAIN_* variable reaches the worker
 //   BENCH_ARC_ROOT=/path/to/other/checkout npm run eval:brain -- --baseline
 //                                                        adds a row for that checkout's brain
 //
@@ -13,6 +14,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, startNatsServer, startProcess } from '@arc/testkit';
+import { LOCAL_MODEL_ID } from '@arc/brain';
 import { loadCases, runEval, summarise, type CaseResult } from './eval.js';
 
 const args = process.argv.slice(2);
@@ -23,10 +25,15 @@ const option = (name: string): string | undefined => {
 const cases = loadCases();
 const runs: { label: string; results: CaseResult[] }[] = [];
 
+function brainVariables(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('BRAIN_') && e[1] !== undefined));
+}
+
 async function evaluateWorker(label: string, root: string, env: Record<string, string>): Promise<void> {
   const nats = await startNatsServer();
   const worker = startProcess(process.execPath, [join(root, 'services', 'brain', 'dist', 'main.js')], {
-    env: { PATH: process.env['PATH'], NATS_URL: nats.url, LOG_LEVEL: 'info', ...env },
+    // BRAIN_* variables of this shell reach the worker (e.g. BRAIN_LOCAL_TOOLS=true, BRAIN_DIRECT_ANSWERS=off)
+    env: { PATH: process.env['PATH'], NATS_URL: nats.url, LOG_LEVEL: 'info', ...brainVariables(), ...env },
   });
   try {
     await worker.waitForOutput(/brain ready/, 120_000);
@@ -60,7 +67,7 @@ if (natsUrl) {
       ...(process.env['BRAIN_MODEL'] ? { BRAIN_MODEL: process.env['BRAIN_MODEL'] } : {}),
     });
   } else {
-    for (const model of (option('models') ?? 'qwen2.5-coder-0.5b-instruct').split(',')) {
+    for (const model of (option('models') ?? LOCAL_MODEL_ID).split(',')) {
       await evaluateWorker(model, REPO_ROOT, { BRAIN_LOCAL_MODEL: model, ...(process.env['ARC_MODELS_DIR'] ? { ARC_MODELS_DIR: process.env['ARC_MODELS_DIR'] } : {}) });
     }
   }

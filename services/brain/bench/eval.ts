@@ -114,44 +114,59 @@ export interface EvalOptions {
   readonly onResult?: (result: CaseResult) => void;
 }
 
+interface Asked {
+  readonly outcome: { subject: string; payload: Record<string, any> } | undefined;
+  readonly firstSentenceMs: number | undefined;
+  readonly totalMs: number;
+  readonly now: Date;
+}
+
+/** Sends one case as agent.brain.request and waits for its response or error. */
+async function ask(nc: NatsConnection, c: EvalCase, requestId: string, timeoutMs: number): Promise<Asked> {
+  let firstSentenceMs: number | undefined;
+  const sub = nc.subscribe('agent.brain.>');
+  await nc.flush();
+  const started = performance.now();
+  const now = new Date();
+  const done = (async () => {
+    for await (const message of sub) {
+      const payload = message.json<Record<string, any>>();
+      if (payload['request_id'] !== requestId) continue;
+      if (message.subject === Subjects.brainPartial) firstSentenceMs ??= performance.now() - started;
+      if (message.subject === Subjects.brainResponse || message.subject === Subjects.brainError) return { subject: message.subject, payload };
+    }
+    return undefined;
+  })();
+  nc.publish(
+    Subjects.brainRequest,
+    JSON.stringify({
+      request_id: requestId,
+      timestamp: isoTimestamp(),
+      trace_id: newTraceId(),
+      session_id: 'eval-session',
+      user_input: c.question,
+      context: { previous_turns: c.previous_turns ?? [], ...(c.user_profile ? { user_profile: c.user_profile } : {}) },
+      constraints: { timeout_ms: timeoutMs },
+    }),
+  );
+  const timer = setTimeout(() => sub.unsubscribe(), timeoutMs + 2_000);
+  const outcome = await done;
+  clearTimeout(timer);
+  sub.unsubscribe();
+  return { outcome, firstSentenceMs, totalMs: performance.now() - started, now };
+}
+
 /** Asks every case, one at a time, and checks the answers. */
 export async function runEval(options: EvalOptions): Promise<CaseResult[]> {
   const nc: NatsConnection = await connect({ servers: options.natsUrl, name: 'arc-eval-brain' });
+  const timeoutMs = options.timeoutMs ?? 30_000;
   const results: CaseResult[] = [];
   try {
+    // One question first, not counted: the brain is answering (not still subscribing) and its
+    // model has evaluated the system prompt once, as it has for every user after the first.
+    await ask(nc, { id: 'warm-up', category: 'warm-up', question: 'Hello!', expect: { type: 'any', words: [] } }, `eval-${process.pid}-warm-up`, timeoutMs);
     for (const [index, c] of options.cases.entries()) {
-      const requestId = `eval-${process.pid}-${index}-${c.id}`;
-      const timeoutMs = options.timeoutMs ?? 30_000;
-      let firstSentenceMs: number | undefined;
-      const sub = nc.subscribe('agent.brain.>');
-      const started = performance.now();
-      const now = new Date();
-      const done = (async () => {
-        for await (const message of sub) {
-          const payload = message.json<Record<string, any>>();
-          if (payload['request_id'] !== requestId) continue;
-          if (message.subject === Subjects.brainPartial) firstSentenceMs ??= performance.now() - started;
-          if (message.subject === Subjects.brainResponse || message.subject === Subjects.brainError) return { subject: message.subject, payload };
-        }
-        return undefined;
-      })();
-      nc.publish(
-        Subjects.brainRequest,
-        JSON.stringify({
-          request_id: requestId,
-          timestamp: isoTimestamp(),
-          trace_id: newTraceId(),
-          session_id: 'eval-session',
-          user_input: c.question,
-          context: { previous_turns: c.previous_turns ?? [], ...(c.user_profile ? { user_profile: c.user_profile } : {}) },
-          constraints: { timeout_ms: timeoutMs },
-        }),
-      );
-      const timer = setTimeout(() => sub.unsubscribe(), timeoutMs + 2_000);
-      const outcome = await done;
-      clearTimeout(timer);
-      sub.unsubscribe();
-      const totalMs = performance.now() - started;
+      const { outcome, firstSentenceMs, totalMs, now } = await ask(nc, c, `eval-${process.pid}-${index}-${c.id}`, timeoutMs);
       const answer: string = outcome?.subject === Subjects.brainResponse ? outcome.payload['agent_response'] : '';
       const reason = !outcome
         ? 'no answer'

@@ -44,8 +44,8 @@ export const BrainConfig = Type.Object({
   BRAIN_QUEUE_GROUP: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', default: 'arc-sherlock-brain', description: 'NATS queue group shared by brain workers' }),
   BRAIN_LOCAL_MODEL: Type.String({
     minLength: 1,
-    default: 'qwen2.5-coder-0.5b-instruct',
-    description: 'local LLM of models/manifest.json when OPENAI_BASE_URL is unset: qwen2.5-coder-0.5b-instruct (default), smollm2-135m-instruct (smallest, fastest, often wrong), qwen2.5-coder-1.5b-instruct (fetch it first)',
+    default: 'smollm2-135m-instruct',
+    description: 'local LLM of models/manifest.json when OPENAI_BASE_URL is unset: smollm2-135m-instruct (default: smallest, fastest), qwen2.5-coder-1.5b-instruct (more general knowledge right, first sentence about 4x later; fetch it with npm run models:fetch -- qwen2.5-coder-1.5b-instruct)',
   }),
   BRAIN_LOCAL_MODEL_PATH: Type.Optional(Type.String({ minLength: 1, description: 'any GGUF file for the local model, instead of BRAIN_LOCAL_MODEL' })),
   BRAIN_LOCAL_SEQUENCES: Type.Integer({ minimum: 1, maximum: 16, default: 1, description: 'requests the local model generates at once (llama.cpp batches them); more wait. On 2 cores one at a time gives the first sentences sooner' }),

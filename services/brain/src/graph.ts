@@ -29,7 +29,7 @@
 // nodes get their config as an argument, so nothing here needs it.
 import { Annotation, END, START, StateGraph, type LangGraphRunnableConfig } from '@langchain/langgraph/web';
 import type { ChatMessage, ChatModel, ChatResult, ToolCall } from './model/types.js';
-import { CappedSentences, SentenceSplitter, joinSentences, speakable, type AnswerCap } from './sentences.js';
+import { CappedSentences, SentenceSplitter, cutRunaway, joinSentences, speakable, type AnswerCap } from './sentences.js';
 import { describeFacts, directAnswer, factsFrom, recognise, type DirectAnswer } from './intents/index.js';
 import type { ToolRegistry } from './tools/registry.js';
 
@@ -196,6 +196,11 @@ export class BrainGraph {
             firstTextMs ??= performance.now() - started;
             streamed += delta;
             for (const sentence of splitter.push(delta)) say(scope, sentence);
+            const runaway = runtime.cap && !scope.enough.signal.aborted ? cutRunaway(splitter.pending, runtime.cap.maxWords) : undefined;
+            if (runaway) {
+              say(scope, runaway);
+              scope.enough.abort();
+            }
           },
         });
       } catch (error) {

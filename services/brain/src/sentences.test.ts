@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SentenceSplitter, joinSentences } from './sentences.js';
+import { CappedSentences, SentenceSplitter, asksForDetail, cutRunaway, joinSentences, speakable } from './sentences.js';
 
 function splitStreaming(pieces: string[]): { emittedAt: number[]; sentences: string[] } {
   const splitter = new SentenceSplitter();
@@ -59,4 +59,28 @@ test('joined sentences equal the normalised text, whatever the chunking', () => 
 test('whitespace-only input yields nothing', () => {
   const { sentences } = splitStreaming(['  ', '\n', ' ']);
   assert.deepEqual(sentences, []);
+});
+
+test('speakable: markdown, list markers, links and emoji do not reach TTS', () => {
+  assert.equal(speakable('**Paris** is the _capital_ of France 🇫🇷!'), 'Paris is the capital of France!');
+  assert.equal(speakable('- First, `npm start` 😀'), 'First, npm start');
+  assert.equal(speakable('2. See [the docs](https://example.com).'), 'See the docs.');
+  assert.equal(speakable('### Summary'), 'Summary');
+  assert.equal(speakable('🎉✨'), '');
+});
+
+test('voice-length cap: sentences and words, the first sentence always; detail asked for is told apart', () => {
+  const cap = new CappedSentences({ maxSentences: 3, maxWords: 12 });
+  assert.equal(cap.take('One two three four five.'), true);
+  assert.equal(cap.take('Six seven eight nine ten eleven twelve thirteen.'), false, 'would pass 12 words');
+  assert.equal(cap.full, true);
+  const long = new CappedSentences({ maxSentences: 2, maxWords: 5 });
+  assert.equal(long.take('A first sentence of far more than five words.'), true, 'the first sentence is always spoken');
+  assert.equal(long.full, true);
+  assert.equal(cutRunaway('one two three', 5), undefined);
+  assert.equal(cutRunaway('Der Königin der deutschen Reich, der deutsche Volk der deutsche', 6), 'Der Königin der deutschen Reich.');
+  assert.equal(cutRunaway('a b c d e f g h', 4), 'a b c d.');
+  assert.equal(asksForDetail('Tell me a story about a dragon'), true);
+  assert.equal(asksForDetail('Explain it in detail please'), true);
+  assert.equal(asksForDetail('What is the capital of France?'), false);
 });

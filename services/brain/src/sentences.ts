@@ -44,6 +44,11 @@ export class SentenceSplitter {
     return sentences;
   }
 
+  /** Text after the last complete sentence (what `flush` would return). */
+  get pending(): string {
+    return this.buffer;
+  }
+
   /** The model finished: whatever is left is the last sentence (if it has any text). */
   flush(): string[] {
     const rest = this.buffer.trim();
@@ -107,6 +112,19 @@ export function asksForDetail(userInput: string): boolean {
 }
 
 const wordCount = (text: string): number => text.split(/\s+/).filter((w) => w !== '').length;
+
+/**
+ * A sentence that never ends ("Der Königin der deutschen Reich, der deutsche …" for seconds):
+ * past `maxWords` words it is cut at the last comma, or else the last word, and ended there.
+ */
+export function cutRunaway(text: string, maxWords: number): string | undefined {
+  const words = text.split(/\s+/).filter((w) => w !== '');
+  if (words.length <= maxWords) return undefined;
+  const kept = words.slice(0, maxWords).join(' ');
+  const comma = kept.lastIndexOf(',');
+  const cut = comma > kept.length / 2 ? kept.slice(0, comma) : kept;
+  return `${cut.replace(/[\s,;:–-]+$/, '')}.`;
+}
 
 /**
  * Takes sentences until the cap: the answer ends at the last sentence that fits (the first one

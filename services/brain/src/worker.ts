@@ -45,6 +45,8 @@ export const brainWorker = defineWorker({
       reportError: (type, message, severity, extra) => ctx.reportError(type, message, severity, extra),
     });
     service.start();
+    // "ready" means subscribed at the server: a request sent on seeing it is not lost
+    await ctx.bus.flush();
     logger.info(
       { model: model.name, endpoint: config.OPENAI_BASE_URL ?? 'local llama.cpp', tools: model.supportsTools ? tools.specs().map((t) => t.name) : [] },
       'brain ready',

@@ -14,7 +14,7 @@ export { LlamaChatModel, toLlamaHistory, type LlamaChatModelOptions } from './ll
 export { withRetries, backoffDelayMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 
 /** The offline default, chosen by npm run eval:brain (see the brain README). */
-export const LOCAL_MODEL_ID = 'qwen2.5-coder-0.5b-instruct';
+export const LOCAL_MODEL_ID = 'smollm2-135m-instruct';
 
 /** The GGUF file of a llama.cpp model of the manifest; throws naming the ones there are. */
 export function localModelFile(id: string): string {
