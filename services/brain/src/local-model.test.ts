@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { resolveModelFile } from '@arc/models';
 import { ConfigError, startWorker, type RunningWorker } from '@arc/runtime';
 import { silentLogger, startNatsServer, startProcess, type NatsServerHandle } from '@arc/testkit';
-import { LOCAL_MODEL_ID, localModelFile } from './model/index.js';
+import { LlamaChatModel, LOCAL_MODEL_ID, localModelFile } from './model/index.js';
+import { createCalculatorTool, createDateTimeTool } from './tools/index.js';
 import { ModelUnavailableError } from './model/errors.js';
 import { brainWorker } from './worker.js';
 import { BrainClient, brainRequest } from './test-support.js';
@@ -32,6 +33,28 @@ describe('local model (offline default)', () => {
   });
   after(async () => {
     await nats?.stop();
+  });
+
+  test('function calling: after a tool call the local model continues its turn from the result', { skip, timeout: 60_000 }, async () => {
+    const model = await LlamaChatModel.load({ modelPath: resolveModelFile(LOCAL_MODEL_ID, localModelFile(LOCAL_MODEL_ID)), name: LOCAL_MODEL_ID, tools: true });
+    try {
+      const result = await model.complete({
+        messages: [
+          { role: 'system', content: 'You are a voice assistant.' },
+          { role: 'user', content: 'What is 23 times 19?' },
+          { role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'calculator', arguments: '{"expression":"23*19"}' }] },
+          { role: 'tool', content: '23*19 = 437', toolCallId: 'c1' },
+        ],
+        tools: [createCalculatorTool().spec, createDateTimeTool().spec],
+        maxTokens: 40,
+        signal: new AbortController().signal,
+        onText: () => {},
+      });
+      assert.match(result.text, /\b437\b/, `answered from the tool result: "${result.text}"`);
+      for (const call of result.toolCalls) assert.doesNotThrow(() => JSON.parse(call.arguments), 'grammar-constrained arguments are JSON');
+    } finally {
+      await model.close();
+    }
   });
 
   describe('with the weights', { skip }, () => {
@@ -88,6 +111,10 @@ describe('local model (offline default)', () => {
       const running = busy.map((r) => client.ask(r, 70_000));
       const late = await client.ask(brainRequest('Name a city in Spain.', { constraints: { max_tokens: 16, timeout_ms: 250 } }), 5_000);
       assert.equal(late.error?.error_type, 'overloaded', JSON.stringify(late.error ?? late.response));
+      // a question the direct step answers needs no model: answered now, busy or not
+      const time = await client.ask(brainRequest('What time is it?', { constraints: { timeout_ms: 250 } }), 5_000);
+      assert.deepEqual(time.response?.metadata.tools_called, ['current_datetime'], JSON.stringify(time.error ?? time.response));
+      assert.ok(time.elapsedMs < 250, `answered in ${time.elapsedMs.toFixed(0)} ms while the model was busy`);
       assert.ok(late.elapsedMs < 250, `refused after ${late.elapsedMs.toFixed(0)} ms, before its deadline`);
       assert.match(late.error.fallback_response, /\S/, 'a fallback to speak at once');
       await Promise.all(running);
@@ -114,6 +141,15 @@ describe('local model (offline default)', () => {
     await assert.rejects(
       startWorker(brainWorker, { env: { NATS_URL: nats.url, BRAIN_MAX_RETRIES: 'lots', LOG_LEVEL: 'silent' }, logger: silentLogger }),
       (error: unknown) => error instanceof ConfigError && error.variable === 'BRAIN_MAX_RETRIES',
+    );
+    // checked before anything connects or loads
+    await assert.rejects(
+      startWorker(brainWorker, { env: { NATS_URL: nats.url, BRAIN_LOCAL_MODEL: 'gpt-5-local', LOG_LEVEL: 'silent' }, logger: silentLogger }),
+      (error: unknown) => error instanceof ConfigError && error.variable === 'BRAIN_LOCAL_MODEL' && /smollm2-135m-instruct/.test(error.message),
+    );
+    await assert.rejects(
+      startWorker(brainWorker, { env: { NATS_URL: nats.url, BRAIN_TIMEZONE: 'Mars/Olympus', LOG_LEVEL: 'silent' }, logger: silentLogger }),
+      (error: unknown) => error instanceof ConfigError && error.variable === 'BRAIN_TIMEZONE' && /IANA/.test(error.message),
     );
   });
 
