@@ -87,6 +87,8 @@ test('semantic limits name the field and value range', () => {
     [{ ...request, constraints: { max_tokens: -1 } }, /constraints\.max_tokens: must be >= 1/],
     [{ ...request, constraints: { timeout_ms: 10_000_000 } }, /constraints\.timeout_ms: must be <= 300000/],
     [{ ...request, constraints: { temperature: 9 } }, /constraints\.temperature/],
+    [{ ...request, constraints: { max_sentences: 0 } }, /constraints\.max_sentences: must be >= 1/],
+    [{ ...request, constraints: { max_words: 1.5 } }, /constraints\.max_words/],
     [{ ...request, user_input: '' }, /user_input/],
     [{ ...request, user_input: 'x'.repeat(20_001) }, /user_input/],
     [{ ...request, trace_id: 'not-a-trace' }, /trace_id/],
