@@ -138,6 +138,13 @@ export const ExamplePayloads: { [S in KnownSubject]: PayloadOf<S> } = {
     audio_format: 'opus',
     ready_for_playback: true,
   },
+  'agent.brain.cancel': {
+    timestamp: '2025-12-14T13:30:06.200Z',
+    trace_id: TRACE,
+    request_id: 'req-550e8400-e29b-41d4-a716-446655440000',
+    session_id: 'session-456',
+    reason: 'barge_in',
+  },
   'agent.tts.cancel': {
     timestamp: '2025-12-14T13:30:08.000Z',
     trace_id: TRACE,

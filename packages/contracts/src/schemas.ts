@@ -247,6 +247,21 @@ export const TtsCompletedSchema = Type.Object(
   { $id: 'agent.tts.completed', description: 'Synthesis of a request finished (or was cancelled).' },
 );
 
+export const BrainCancelSchema = Type.Object(
+  {
+    timestamp: Timestamp,
+    trace_id: TraceId,
+    request_id: Id('the agent.brain.request to stop'),
+    session_id: Type.Optional(Id('session id')),
+    reason: Type.Optional(Type.String({ maxLength: 128, description: 'e.g. barge_in, superseded' })),
+  },
+  {
+    $id: 'agent.brain.cancel',
+    description:
+      'Stop answering a request (barge-in, or the user went on speaking): the worker generating it aborts the model call and its tool calls and publishes nothing more for it. Every brain worker receives it (no queue group).',
+  },
+);
+
 export const TtsCancelSchema = Type.Object(
   {
     timestamp: Timestamp,
@@ -421,6 +436,7 @@ export const SubjectSchemas = {
   'agent.brain.partial': BrainPartialSchema,
   'agent.brain.response': BrainResponseSchema,
   'agent.brain.error': BrainErrorSchema,
+  'agent.brain.cancel': BrainCancelSchema,
   'agent.tts.request': TtsRequestSchema,
   'agent.tts.completed': TtsCompletedSchema,
   'agent.tts.cancel': TtsCancelSchema,
@@ -441,6 +457,7 @@ export type BrainPartial = Static<typeof BrainPartialSchema>;
 export type BrainResponse = Static<typeof BrainResponseSchema>;
 export type BrainErrorType = (typeof BrainErrorTypes)[number];
 export type BrainError = Static<typeof BrainErrorSchema>;
+export type BrainCancel = Static<typeof BrainCancelSchema>;
 export type TtsRequest = Static<typeof TtsRequestSchema>;
 export type TtsCompleted = Static<typeof TtsCompletedSchema>;
 export type TtsCancel = Static<typeof TtsCancelSchema>;

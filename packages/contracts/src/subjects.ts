@@ -13,6 +13,7 @@ export const Subjects = {
   brainPartial: 'agent.brain.partial',
   brainResponse: 'agent.brain.response',
   brainError: 'agent.brain.error',
+  brainCancel: 'agent.brain.cancel',
   ttsRequest: 'agent.tts.request',
   ttsCompleted: 'agent.tts.completed',
   ttsCancel: 'agent.tts.cancel',

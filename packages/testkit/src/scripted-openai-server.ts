@@ -47,6 +47,8 @@ export interface ScriptedRequest {
   firstTokenAt: number | undefined;
   /** the reply the script chose */
   reply: ScriptedReply | undefined;
+  /** performance.now() when the client closed the connection before the reply ended (an abort) */
+  abortedAt: number | undefined;
 }
 
 export interface ChatCompletionRequestBody {
@@ -136,6 +138,7 @@ export async function startScriptedOpenAIServer(options: ScriptedOpenAIServerOpt
       lastUserMessage: userMessages.at(-1)?.content ?? '',
       receivedAt: performance.now(),
       firstTokenAt: undefined,
+      abortedAt: undefined,
       reply: undefined,
     };
     requests.push(request);
@@ -155,6 +158,7 @@ export async function startScriptedOpenAIServer(options: ScriptedOpenAIServerOpt
     let clientGone = false;
     res.on('close', () => {
       clientGone = true;
+      if (!res.writableEnded) request.abortedAt ??= performance.now();
     });
     const closed = () => clientGone || res.destroyed || res.writableEnded;
 

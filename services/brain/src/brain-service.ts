@@ -54,7 +54,9 @@ export class BrainService {
   private readonly graph: BrainGraph;
   private readonly subscriptions: BusSubscription[] = [];
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly counts = { answered: 0, failed: 0 };
+  /** request id → how to stop it (agent.brain.cancel) */
+  private readonly cancellers = new Map<string, (reason: string) => void>();
+  private readonly counts = { answered: 0, failed: 0, cancelled: 0 };
 
   constructor(private readonly options: BrainServiceOptions) {
     this.graph = new BrainGraph({
@@ -71,6 +73,8 @@ export class BrainService {
     const { bus, queueGroup } = this.options;
     this.subscriptions.push(
       bus.subscribe(Subjects.brainRequest, (request) => this.track(this.handle(request)), { queue: queueGroup }),
+      // every worker hears a cancel; the one answering that request stops
+      bus.subscribe(Subjects.brainCancel, (cancel) => this.cancellers.get(cancel.request_id)?.(cancel.reason ?? 'cancelled')),
       // The bus dead-letters requests that fail the schema (missing user_input, max_tokens -1, …)
       // before any handler sees them. One worker of the group turns each such dead letter into
       // agent.brain.error so the voice worker speaks a fallback instead of waiting for its timeout.
@@ -86,7 +90,7 @@ export class BrainService {
     return this.inFlight.size;
   }
 
-  get stats(): { answered: number; failed: number } {
+  get stats(): { answered: number; failed: number; cancelled: number } {
     return { ...this.counts };
   }
 
@@ -110,6 +114,16 @@ export class BrainService {
     const controller = new AbortController();
     // the deadline counts from receipt: the request's timestamp comes from another machine's clock
     const timer = setTimeout(() => controller.abort(), timeoutMs);
+    // a cancel aborts the same way as the deadline: model call and tool calls stop at once
+    let cancelledFor: string | undefined;
+    let turn: Promise<TurnResult> | undefined;
+    const cancelledAt = { at: 0 };
+    this.cancellers.set(request.request_id, (reason) => {
+      if (controller.signal.aborted) return;
+      cancelledFor = reason;
+      cancelledAt.at = performance.now();
+      controller.abort();
+    });
     const timedOut = new Promise<never>((_, reject) => {
       controller.signal.addEventListener('abort', () => reject(new TurnFailure('timeout', `LLM request exceeded ${timeoutMs}ms timeout`)), { once: true });
     });
@@ -138,7 +152,7 @@ export class BrainService {
         throw new TurnFailure('overloaded', `the model is busy: this request would wait ${Math.round(start.waitMs)} ms, over BRAIN_MAX_QUEUE_MS=${this.options.maxQueueMs}`);
       }
       const detail = asksForDetail(request.user_input) ? 4 : 1;
-      const turn = this.graph.run(
+      turn = this.graph.run(
         input,
         {
           cap: {
@@ -187,6 +201,13 @@ export class BrainService {
       this.publishResponse(request, { ...result, text: joinSentences(spoken) }, receivedAt);
       this.counts.answered++;
     } catch (error) {
+      if (cancelledFor !== undefined) {
+        // the voice worker asked for this: nothing more is published for the request
+        this.counts.cancelled++;
+        await turn?.catch(() => {}); // the model and tools have stopped once the turn has settled
+        log.info({ reason: cancelledFor, sentences_published: sequence, stopped_in_ms: round(performance.now() - cancelledAt.at) }, 'cancelled');
+        return;
+      }
       const failure = this.toFailure(error, controller.signal, timeoutMs);
       const retryCount = error instanceof ModelCallError ? Math.max(error.retries, retries) : retries;
       this.counts.failed++;
@@ -198,6 +219,7 @@ export class BrainService {
       this.publishError(request, failure, retryCount);
     } finally {
       clearTimeout(timer);
+      this.cancellers.delete(request.request_id);
     }
   }
 

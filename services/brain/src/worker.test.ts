@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorker, type RunningWorker } from '@arc/runtime';
-import { startNatsServer, silentLogger, type NatsServerHandle } from '@arc/testkit';
+import { startNatsServer, silentLogger, waitFor, type NatsServerHandle } from '@arc/testkit';
 import { brainWorker } from './worker.js';
 import { DEFAULT_SYSTEM_PROMPT } from './config.js';
 import { startScriptedOpenAIServer, type ScriptedOpenAIServer, type ScriptedReply } from '@arc/testkit';
@@ -19,6 +19,7 @@ const replies: Record<string, ScriptedReply | ScriptedReply[]> = {
     text: ['It is ', 'sunny and 20 degrees', ' in San Francisco. ', 'Perfect for ', 'a walk! Enjoy', ' it.'],
     chunkDelayMs: 5,
   },
+  'Keep talking.': { type: 'text', text: Array.from({ length: 80 }, (_, i) => `Sentence ${i}. `), chunkDelayMs: 50 },
   'Tell me about Paris.': {
     type: 'text',
     text: ['## Paris\n', '**Paris** is the capital 🇫🇷 of France. ', '- It has the Louvre 😀. ', 'It is on the Seine. ', 'It has many cafés. ', 'It never ends.'],
@@ -207,6 +208,28 @@ describe('brain worker', () => {
     assert.equal(longer.partials.length, 5);
     const fewWords = await client.ask(brainRequest('Tell me about Paris.', { constraints: { max_words: 8 } }));
     assert.deepEqual(fewWords.partials.map((p) => p.text), ['Paris', 'Paris is the capital of France.']);
+  });
+
+  test('agent.brain.cancel (barge-in): the model call is aborted at once and nothing more is published for the request', async () => {
+    const request = brainRequest('Keep talking.', { constraints: { max_sentences: 100, max_words: 1000 } });
+    client.bus.publish('agent.brain.request', request);
+    await waitFor(() => client.forRequest(request.request_id).some((m) => m.subject === 'agent.brain.partial'), 5_000, 'the first sentence');
+    const cancelledAt = performance.now();
+    client.bus.publish('agent.brain.cancel', { request_id: request.request_id, session_id: request.session_id, reason: 'barge_in' });
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    const call = llm.requests.find((r) => r.lastUserMessage === 'Keep talking.');
+    assert.ok(call, `model calls: ${llm.requests.map((r) => r.lastUserMessage).join(' | ')}; got ${JSON.stringify(client.forRequest(request.request_id)[0])}`);
+    assert.ok(call.abortedAt !== undefined, 'the HTTP stream to the model was closed');
+    const stoppedMs = call.abortedAt - cancelledAt;
+    console.log(`model call aborted ${stoppedMs.toFixed(1)} ms after the cancel was published`);
+    assert.ok(stoppedMs < 500, `aborted ${stoppedMs.toFixed(0)} ms after the cancel`);
+    const after = client.forRequest(request.request_id);
+    assert.ok(!after.some((m) => m.subject === 'agent.brain.response' || m.subject === 'agent.brain.error'), `no response or error: ${after.map((m) => m.subject).join(', ')}`);
+    const sentences = after.filter((m) => m.subject === 'agent.brain.partial').length;
+    assert.ok(sentences < 10, `${sentences} sentences, not 80`);
+    // the worker goes on serving
+    const next = await client.ask(brainRequest('What is the weather like today?'));
+    assert.ok(next.response);
   });
 
   test('an answer longer than the bus allows ends at the last sentence that fits', async () => {

@@ -40,6 +40,7 @@ function setup(options: { brainTimeoutMs?: number; failSpeak?: (s: SpokenSentenc
   const brain: BrainTurnRequest[] = [];
   const spoken: SpokenSentence[] = [];
   const cancels: string[] = [];
+  const brainCancels: { requestId: string; reason: string }[] = [];
   const errors: { type: VoiceErrorType; requestId?: string }[] = [];
   const notices: string[] = [];
   let ids = 0;
@@ -59,6 +60,7 @@ function setup(options: { brainTimeoutMs?: number; failSpeak?: (s: SpokenSentenc
         if (failure) throw failure;
       },
       cancelSpeech: (_trace, reason) => void cancels.push(reason),
+      cancelThinking: (requestId, _trace, reason) => void brainCancels.push({ requestId, reason }),
       reportError: (type, _message, requestId) => void errors.push({ type, ...(requestId ? { requestId } : {}) }),
       isNoWorker: (error) => error instanceof NoWorker,
       noticeBusy: (traceId) => void notices.push(traceId),
@@ -76,7 +78,7 @@ function setup(options: { brainTimeoutMs?: number; failSpeak?: (s: SpokenSentenc
   const completed = (requestId: string, extra: Partial<TtsCompleted> = {}) =>
     controller.ttsCompleted({ request_id: requestId, status: 'completed', time_to_first_audio_ms: 100, ...extra } as TtsCompleted);
   const flush = () => new Promise((resolve) => setImmediate(resolve));
-  return { clock, controller, brain, spoken, cancels, errors, notices, say, partial, response, completed, flush };
+  return { clock, controller, brain, spoken, cancels, brainCancels, errors, notices, say, partial, response, completed, flush };
 }
 
 test('a turn: transcript → brain request → sentences spoken in order → completions → listening, with history', () => {
@@ -128,6 +130,7 @@ test('barge-in: speech over the agent cancels playback, drops the rest, records 
   t.partial('req-1', 1, 'There was a town.');
   t.controller.speechStarted();
   assert.deepEqual(t.cancels, ['barge_in']);
+  assert.deepEqual(t.brainCancels, [{ requestId: 'req-1', reason: 'barge_in' }], 'the brain, still generating, is told to stop');
   assert.equal(t.controller.current, 'user_speaking');
   t.partial('req-1', 2, 'By the sea.');
   t.response('req-1', 'Once upon a time. There was a town. By the sea.');
@@ -153,6 +156,7 @@ test('a short noise with no words does not start a turn; speech while thinking s
   t.response('req-1', 'It is sunny.');
   assert.equal(t.spoken.length, 0, 'the superseded answer is dropped');
   assert.equal(t.cancels.length, 0, 'nothing was playing');
+  assert.deepEqual(t.brainCancels, [{ requestId: 'req-1', reason: 'superseded' }], 'the superseded request is cancelled at the brain');
   t.response('req-2', 'It is nine.');
   assert.deepEqual(t.spoken.map((s) => s.text), ['It is nine.']);
   assert.equal(t.brain[1]!.previousTurns[0]!.agent, '', 'the dropped answer is not in the history');

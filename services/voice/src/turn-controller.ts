@@ -11,9 +11,10 @@
  *       │                      │ speech (superseded / barge-in)                        ▼ or timeout
  *       └────── all sentences played (or failed) ─────────────────────────── agent_speaking
  *
- * Barge-in is one event: speech while the agent talks cancels its playback, stops routing the
- * rest of the answer and records the turn as interrupted. A new transcript while a turn is still
- * thinking supersedes it: its late answer is dropped.
+ * Barge-in is one event: speech while the agent talks cancels its playback, stops the brain if
+ * it is still generating, stops routing the rest of the answer and records the turn as
+ * interrupted. Speech while a turn is still thinking supersedes it: the brain is told to stop and
+ * its late answer is dropped.
  */
 import type { BrainError, BrainPartial, BrainResponse, PreviousTurn, TtsCompleted, VoiceErrorType } from '@arc/contracts';
 import type { Logger } from '@arc/runtime';
@@ -55,6 +56,8 @@ export interface TurnPorts {
   speak(sentence: SpokenSentence): Promise<void>;
   /** agent.tts.cancel for the room */
   cancelSpeech(traceId: string, reason: string): void;
+  /** agent.brain.cancel: the brain stops generating an answer nobody will hear */
+  cancelThinking(requestId: string, traceId: string, reason: string): void;
   /** agent.voice.error */
   reportError(errorType: VoiceErrorType, message: string, requestId?: string): void;
   /** a failed speak() that means no TTS worker is there (rather than another failure) */
@@ -310,6 +313,7 @@ export class TurnController {
   private bargeIn(turn: Turn): void {
     this.options.logger.info({ request_id: turn.requestId }, 'barge-in: cancelling agent speech');
     this.options.ports.cancelSpeech(turn.traceId, 'barge_in');
+    if (!turn.answered) this.options.ports.cancelThinking(turn.requestId, turn.traceId, 'barge_in');
     turn.history.interrupted = true;
     turn.history.agent = turn.spoken.join(' ');
     this.drop(turn);
@@ -318,6 +322,7 @@ export class TurnController {
   private supersede(turn: Turn, why: string): void {
     this.options.logger.debug({ request_id: turn.requestId, why }, 'turn superseded');
     if (turn.pending.size > 0) this.options.ports.cancelSpeech(turn.traceId, 'superseded');
+    if (!turn.answered) this.options.ports.cancelThinking(turn.requestId, turn.traceId, 'superseded');
     this.drop(turn);
   }
 

@@ -101,6 +101,7 @@ export class VoiceSession {
           });
         },
         cancelSpeech: (traceId, reason) => bus.publish('agent.tts.cancel', { trace_id: traceId, target_room: room, session_id: this.sessionId, reason }),
+        cancelThinking: (requestId, traceId, reason) => bus.publish('agent.brain.cancel', { request_id: requestId, trace_id: traceId, session_id: this.sessionId, reason }),
         reportError: (errorType, message, requestId) => this.voiceError(errorType, message, requestId),
         isNoWorker: (error) => error instanceof NoWorkerError,
         noticeBusy: (traceId) => deps.noticeBusy(traceId),
