@@ -269,7 +269,7 @@ export class BrainGraph {
 
   /** Whether the turn is an exact-answer question the direct step takes (it needs no model then). */
   answersDirectly(input: TurnInput): boolean {
-    return this.options.directAnswers === true && recognise(input.userInput) !== undefined;
+    return this.options.directAnswers === true && recognise(input.userInput) !== undefined && directAnswer(input.userInput, this.intentContext(input)) !== undefined;
   }
 
   private intentContext(input: TurnInput) {

@@ -79,4 +79,10 @@ test('memory: what the user said about themselves, the latest statement winning'
   assert.deepEqual(factsFrom([...turns, { user: 'Actually, call me Al. I moved to Lyon.' }]), { name: 'Al', location: 'Lyon', locationVerb: 'live' });
   assert.deepEqual(factsFrom([], { name: 'Dana', location: 'San Francisco, CA' }), { name: 'Dana', location: 'San Francisco, CA', locationVerb: 'live' });
   assert.equal(directAnswer('Do you remember my name?', { now, previousTurns: turns })?.tool, 'user_memory');
+  // the first thing a new user says is answered, not rambled at
+  assert.equal(say('My name is Alice and I live in Paris.'), "Nice to meet you, Alice. I'll remember that you live in Paris. How can I help you?");
+  assert.equal(say("Hi, I'm Omar."), 'Nice to meet you, Omar. How can I help you?');
+  assert.deepEqual(factsFrom([{ user: "I'm Fine, thanks." }]), {}, '"I\'m Fine" is not a name');
+  assert.equal(recognise("I'm tired and I'm hungry")?.kind === 'introduction' ? directAnswer("I'm tired and I'm hungry", { now }) : undefined, undefined);
+  assert.equal(recognise('My name is Alice, what is the capital of France?'), undefined, 'a question after it goes to the model');
 });

@@ -20,6 +20,8 @@ export type Intent =
   | { readonly kind: 'arithmetic'; readonly expression: string; readonly spoken: string }
   | { readonly kind: 'convert'; readonly value: number; readonly from: string; readonly to: string }
   | { readonly kind: 'recall'; readonly fact: 'name' | 'location' }
+  /** "My name is Alice and I live in Paris": an introduction, nothing asked */
+  | { readonly kind: 'introduction'; readonly text: string }
   | { readonly kind: 'unsafe' };
 
 export interface IntentContext {
@@ -75,6 +77,9 @@ const RECALL_NAME = /^(?:what is|what's|whats|say|tell me) my name(?: again)?$|^
 const RECALL_LOCATION =
   /^where (?:do|did) i (?:live|say i live)$|^where am i (?:from|living)$|^where do i come from$|^(?:what is|what's|whats) my (?:city|home ?town)$|^(?:do you (?:know|remember)|remember) where i (?:live|am from|'m from)$/;
 
+const INTRO_CLAUSE = "(?:my name is|my name's|call me|you can call me|i'm|i am) [a-z'-]+(?: [a-z'-]+)?|i (?:live|am living|'m living) in [a-z .'-]+?|i(?:'m| am) from [a-z .'-]+?";
+const INTRODUCTION = new RegExp(`^(?:(?:hi|hello|hey)(?: there)? )?(?:${INTRO_CLAUSE})(?: and (?:${INTRO_CLAUSE}))*$`);
+
 const OFFSETS: Record<string, number> = { today: 0, tomorrow: 1, yesterday: -1 };
 
 // Requests for serious harm, declined before any model sees them: a small local model may comply.
@@ -109,6 +114,7 @@ export function recognise(text: string): Intent | undefined {
   if (weekday) return { kind: 'weekday', offsetDays: OFFSETS[weekday.groups?.['when'] ?? 'today'] ?? 0 };
   if (YEAR.test(s)) return { kind: 'year' };
   if (MONTH.test(s)) return { kind: 'month' };
+  if (INTRODUCTION.test(s)) return { kind: 'introduction', text };
   if (RECALL_NAME.test(s)) return { kind: 'recall', fact: 'name' };
   if (RECALL_LOCATION.test(s)) return { kind: 'recall', fact: 'location' };
   const digits = replaceNumberWords(s);
@@ -244,6 +250,13 @@ export function answer(intent: Intent, context: IntentContext = {}): DirectAnswe
     }
     case 'unsafe':
       return { intent: 'unsafe', sentences: ["I can't help with that.", 'If someone is in danger, please call your local emergency number.'] };
+    case 'introduction': {
+      const facts = factsFrom([{ user: intent.text }]);
+      if (!facts.name && !facts.location) return undefined; // "I'm tired and I'm hungry": not one
+      const greeting = facts.name ? `Nice to meet you, ${facts.name}.` : 'Nice to meet you.';
+      const place = facts.location ? (facts.locationVerb === 'from' ? ` I'll remember that you are from ${facts.location}.` : ` I'll remember that you live in ${facts.location}.`) : '';
+      return { intent: 'introduction', tool: 'user_memory', sentences: [`${greeting}${place}`.trim(), 'How can I help you?'] };
+    }
     case 'recall': {
       const facts: UserFacts = factsFrom(context.previousTurns ?? [], context.userProfile);
       if (intent.fact === 'name') {

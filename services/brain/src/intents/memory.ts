@@ -15,6 +15,9 @@ export interface UserFacts {
 const NAME = /\b(?:my name is|my name's|call me|you can call me|i go by)\s+/gi;
 const LIVES = /\bi\s*(?:live|am living|'m living|am based|'m based|moved|have moved|'ve moved|just moved)\s+(?:in|to)\s+/gi;
 const FROM = /\bi\s*(?:am|'m)\s+from\s+/gi;
+// "I'm Omar" names the user only when the word is capitalised and is not a state ("I'm Fine")
+const I_AM = /\b(?:I'm|I am)\s+(?=\p{Lu})/gu;
+const NOT_NAMES = new Set(['fine', 'good', 'great', 'okay', 'ok', 'sorry', 'here', 'back', 'ready', 'not', 'so', 'just', 'really', 'very', 'happy', 'sad', 'tired', 'hungry', 'done', 'sure', 'glad', 'going', 'looking', 'trying', 'calling', 'from', 'in', 'at', 'a', 'an', 'the', 'well', 'alright', 'busy', 'new', 'curious', 'interested', 'wondering', 'asking', 'thinking']);
 // words that end a name or place even when a transcript capitalises them ("Paris And I …")
 const STOP = new Set(['and', 'but', 'so', 'thanks', 'thank', 'please', 'now', 'today', 'too', 'also', 'i', 'the', 'what', 'where', 'how', 'who', 'nice', 'by']);
 
@@ -47,7 +50,8 @@ export function factsFrom(turns: readonly { readonly user: string }[], profile?:
   let location = text(profile?.['location']) ?? text(profile?.['city']);
   let locationVerb: UserFacts['locationVerb'] = location ? 'live' : undefined;
   for (const turn of turns) {
-    name = lastPhrase(turn.user, NAME) ?? name;
+    const introduced = lastPhrase(turn.user, I_AM);
+    name = lastPhrase(turn.user, NAME) ?? (introduced && !NOT_NAMES.has(introduced.split(' ')[0]!.toLowerCase()) ? introduced : undefined) ?? name;
     const lives = lastPhrase(turn.user, LIVES);
     const from = lastPhrase(turn.user, FROM);
     if (lives) [location, locationVerb] = [lives, 'live'];
