@@ -9,3 +9,4 @@ export * from './tts/index.js';
 export { wordErrors, corpusWer, normalizeForWer, numberToWords, type WerResult } from './eval/wer.js';
 export { InferencePool, InferenceThreadError, TaskAbortedError, type PoolOptions, type TaskOptions } from './threads/pool.js';
 export { PooledStt, PooledTts, PooledVad, inferenceStats, startSttPool, startTtsPool, startVadThread } from './threads/pooled-engines.js';
+export * from './turn/index.js';

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ModelError } from '@arc/models';
-import { DEFAULT_VOICE, SileroVad, SpeechError, SttEngines, TtsEngines, encodeWav, loadAudio } from '@arc/speech';
+import { DEFAULT_VOICE, SileroVad, SmartTurnDetector, SpeechError, SttEngines, TtsEngines, encodeWav, loadAudio } from '@arc/speech';
 import { cliSpeechSettings } from '../config.js';
 
 /** Speech and model errors already name the file/field/value; print them without a stack. */
@@ -84,6 +84,26 @@ export function registerSpeechCommands(program: Command): void {
           );
         } finally {
           await voice.close();
+        }
+      }),
+    );
+
+  program
+    .command('turn')
+    .description('is the turn in a WAV file complete? Smart Turn v3.2 over its last 8 s')
+    .argument('<file>', 'WAV file: a turn ending in the pause to judge')
+    .option('--threshold <p>', 'complete above this probability', '0.5')
+    .action((file: string, options: { threshold: string }) =>
+      reportErrors(async () => {
+        const audio = loadAudio(file);
+        const detector = await SmartTurnDetector.load({ settings: cliSpeechSettings() });
+        try {
+          const started = performance.now();
+          const p = await detector.completeProbability(audio);
+          process.stdout.write(`${p > Number(options.threshold) ? 'complete' : 'incomplete'}\t${p.toFixed(4)}\n`);
+          process.stderr.write(`${(audio.length / 16000).toFixed(2)} s of audio, judged in ${Math.round(performance.now() - started)} ms\n`);
+        } finally {
+          await detector.close();
         }
       }),
     );

@@ -12,7 +12,6 @@ const SAMPLE_RATE = 16000;
 const N_FFT = 400;
 const HOP = 160;
 const WINDOW_SAMPLES = 30 * SAMPLE_RATE; // Whisper always sees 30 s
-const FRAMES = WINDOW_SAMPLES / HOP; // 3000
 const SILENCE_RMS = 1e-4;
 
 export interface WhisperOptions {
@@ -100,7 +99,7 @@ export class WhisperOnnxStt implements SttEngine {
       if (window.length === 0 || rms(window) < SILENCE_RMS) continue;
       const te = performance.now();
       const features = logMelSpectrogram(window, this.melBins);
-      const out = await this.encoder.run({ input_features: new ort.Tensor('float32', features, [1, this.melBins, FRAMES]) });
+      const out = await this.encoder.run({ input_features: new ort.Tensor('float32', features, [1, this.melBins, WINDOW_SAMPLES / HOP]) });
       const td = performance.now();
       const maxTokens = options.maxTokens ?? Math.min(224, Math.ceil((window.length / SAMPLE_RATE) * 6) + 8);
       const ids = await this.decoder.greedy(out['last_hidden_state'] as ort.Tensor, prompt, g.eos_token_id, maxTokens, (step, logits) => {
@@ -160,18 +159,23 @@ function range(a: number, b: number): number[] {
   return Array.from({ length: b - a + 1 }, (_, i) => a + i);
 }
 
-/** Whisper's log-mel features: 30 s window, 25 ms Hann frames every 10 ms, Slaney mel filters, log10, 8 dB range. */
-export function logMelSpectrogram(audio: Float32Array, melBins: number): Float32Array {
-  const padded = new Float32Array(WINDOW_SAMPLES + N_FFT);
+/**
+ * Whisper's log-mel features: a 30 s window (or `windowSamples`, e.g. Smart Turn's 8 s), 25 ms
+ * Hann frames every 10 ms, Slaney mel filters, log10, 8 dB range. Shorter audio is zero-padded
+ * at the end. Returns [melBins][windowSamples / 160] row-major.
+ */
+export function logMelSpectrogram(audio: Float32Array, melBins: number, windowSamples = WINDOW_SAMPLES): Float32Array {
+  const frames = windowSamples / HOP;
+  const padded = new Float32Array(windowSamples + N_FFT);
   // center=True with reflect padding of N_FFT/2 on each side, as torch.stft does.
   const half = N_FFT / 2;
-  const x = audio.subarray(0, WINDOW_SAMPLES);
-  const src = new Float32Array(WINDOW_SAMPLES);
+  const x = audio.subarray(0, windowSamples);
+  const src = new Float32Array(windowSamples);
   src.set(x);
   padded.set(src, half);
   for (let i = 1; i <= half; i++) {
     padded[half - i] = src[i] as number;
-    padded[half + WINDOW_SAMPLES - 1 + i] = src[WINDOW_SAMPLES - 1 - i] as number;
+    padded[half + windowSamples - 1 + i] = src[windowSamples - 1 - i] as number;
   }
   const bins = N_FFT / 2 + 1;
   const window = Float32Array.from({ length: N_FFT }, (_, n) => 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / N_FFT));
@@ -184,10 +188,10 @@ export function logMelSpectrogram(audio: Float32Array, melBins: number): Float32
     }
   }
   const filters = melFilters(melBins, bins);
-  const mel = new Float32Array(melBins * FRAMES);
+  const mel = new Float32Array(melBins * frames);
   const power = new Float32Array(bins);
   const frame = new Float32Array(N_FFT);
-  for (let t = 0; t < FRAMES; t++) {
+  for (let t = 0; t < frames; t++) {
     let energy = 0;
     for (let n = 0; n < N_FFT; n++) {
       const v = (padded[t * HOP + n] as number) * (window[n] as number);
@@ -211,7 +215,7 @@ export function logMelSpectrogram(audio: Float32Array, melBins: number): Float32
     for (let m = 0; m < melBins; m++) {
       let sum = 0;
       for (let k = 0; k < bins; k++) sum += (filters[m * bins + k] as number) * (power[k] as number);
-      mel[m * FRAMES + t] = Math.log10(Math.max(sum, 1e-10));
+      mel[m * frames + t] = Math.log10(Math.max(sum, 1e-10));
     }
   }
   let max = -Infinity;

@@ -1,0 +1,1 @@
+export { SmartTurnDetector, smartTurnFeatures, SMART_TURN_SAMPLE_RATE } from './smart-turn.js';
