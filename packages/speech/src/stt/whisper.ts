@@ -191,15 +191,30 @@ export function logMelSpectrogram(audio: Float32Array, melBins: number, windowSa
   const mel = new Float32Array(melBins * frames);
   const power = new Float32Array(bins);
   const frame = new Float32Array(N_FFT);
+  // Padding makes runs of identical frames (zeros after a short Whisper utterance, a constant
+  // before a short Smart Turn one): each such run's mel column is computed once.
+  let leadEnd = 1;
+  while (leadEnd < padded.length && padded[leadEnd] === padded[0]) leadEnd++;
+  let trailStart = padded.length - 1;
+  while (trailStart > 0 && padded[trailStart - 1] === padded[padded.length - 1]) trailStart--;
+  const columns = new Map<number, Float32Array>();
+  const column = new Float32Array(melBins);
   for (let t = 0; t < frames; t++) {
+    const start = t * HOP;
+    const constant = start + N_FFT <= leadEnd ? (padded[0] as number) : start >= trailStart ? (padded[padded.length - 1] as number) : undefined;
+    const known = constant === undefined ? undefined : columns.get(constant);
+    if (known) {
+      for (let m = 0; m < melBins; m++) mel[m * frames + t] = known[m] as number;
+      continue;
+    }
     let energy = 0;
     for (let n = 0; n < N_FFT; n++) {
-      const v = (padded[t * HOP + n] as number) * (window[n] as number);
+      const v = (padded[start + n] as number) * (window[n] as number);
       frame[n] = v;
       energy += v * v;
     }
     if (energy === 0) {
-      power.fill(0); // the zero padding after a short utterance: skip the DFT
+      power.fill(0); // silence: skip the DFT
     } else {
       for (let k = 0; k < bins; k++) {
         let re = 0;
@@ -215,8 +230,10 @@ export function logMelSpectrogram(audio: Float32Array, melBins: number, windowSa
     for (let m = 0; m < melBins; m++) {
       let sum = 0;
       for (let k = 0; k < bins; k++) sum += (filters[m * bins + k] as number) * (power[k] as number);
-      mel[m * frames + t] = Math.log10(Math.max(sum, 1e-10));
+      column[m] = Math.log10(Math.max(sum, 1e-10));
+      mel[m * frames + t] = column[m] as number;
     }
+    if (constant !== undefined) columns.set(constant, column.slice());
   }
   let max = -Infinity;
   for (const v of mel) if (v > max) max = v;
