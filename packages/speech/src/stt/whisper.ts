@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AudioInputError, ModelFilesMissingError, ModelLoadError } from '../errors.js';
 import { rms } from '../audio/pcm.js';
+import { Fft } from '../audio/fft.js';
 import { createSession, ort } from '../providers.js';
 import { DEFAULT_SPEECH_SETTINGS, type SpeechSettings } from '../settings.js';
 import { MergedDecoder } from './merged-decoder.js';
@@ -179,15 +180,19 @@ export function logMelSpectrogram(audio: Float32Array, melBins: number, windowSa
   }
   const bins = N_FFT / 2 + 1;
   const window = Float32Array.from({ length: N_FFT }, (_, n) => 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / N_FFT));
-  const cos = new Float32Array(bins * N_FFT);
-  const sin = new Float32Array(bins * N_FFT);
-  for (let k = 0; k < bins; k++) {
-    for (let n = 0; n < N_FFT; n++) {
-      cos[k * N_FFT + n] = Math.cos((2 * Math.PI * k * n) / N_FFT);
-      sin[k * N_FFT + n] = Math.sin((2 * Math.PI * k * n) / N_FFT);
-    }
-  }
+  const fft = new Fft(N_FFT);
   const filters = melFilters(melBins, bins);
+  // each triangular filter is zero outside a few bins: sum only where it is not
+  const first = new Int32Array(melBins);
+  const last = new Int32Array(melBins);
+  for (let m = 0; m < melBins; m++) {
+    let k0 = 0;
+    while (k0 < bins && filters[m * bins + k0] === 0) k0++;
+    let k1 = bins - 1;
+    while (k1 > k0 && filters[m * bins + k1] === 0) k1--;
+    first[m] = k0;
+    last[m] = k1;
+  }
   const mel = new Float32Array(melBins * frames);
   const power = new Float32Array(bins);
   const frame = new Float32Array(N_FFT);
@@ -213,23 +218,11 @@ export function logMelSpectrogram(audio: Float32Array, melBins: number, windowSa
       frame[n] = v;
       energy += v * v;
     }
-    if (energy === 0) {
-      power.fill(0); // silence: skip the DFT
-    } else {
-      for (let k = 0; k < bins; k++) {
-        let re = 0;
-        let im = 0;
-        const row = k * N_FFT;
-        for (let n = 0; n < N_FFT; n++) {
-          re += (frame[n] as number) * (cos[row + n] as number);
-          im -= (frame[n] as number) * (sin[row + n] as number);
-        }
-        power[k] = re * re + im * im;
-      }
-    }
+    if (energy === 0) power.fill(0); // silence: skip the FFT
+    else fft.power(frame, power);
     for (let m = 0; m < melBins; m++) {
       let sum = 0;
-      for (let k = 0; k < bins; k++) sum += (filters[m * bins + k] as number) * (power[k] as number);
+      for (let k = first[m]!; k <= last[m]!; k++) sum += (filters[m * bins + k] as number) * (power[k] as number);
       column[m] = Math.log10(Math.max(sum, 1e-10));
       mel[m * frames + t] = column[m] as number;
     }
