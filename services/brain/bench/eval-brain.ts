@@ -80,7 +80,7 @@ const header = ['model', ...categories, 'exact', 'all', 'first p50', 'first p90'
 const rows = runs.map(({ label, results }) => {
   const s = summarise(results);
   // latency of the answers the model wrote (not the direct step's), where the model's speed shows
-  const byModel = summarise(results.filter((r) => r.tools.length === 0 || !['calculator', 'current_datetime', 'convert_units', 'user_memory'].includes(r.tools[0]!)));
+  const byModel = summarise(results.filter((r) => r.byModel));
   return {
     label,
     summary: s,

@@ -35,6 +35,8 @@ export interface CaseResult {
   readonly reason?: string;
   readonly tools: readonly string[];
   readonly model: string;
+  /** the model wrote the answer (false: the direct step did, with llm_latency_ms 0) */
+  readonly byModel: boolean;
   /** request published → first agent.brain.partial, ms */
   readonly firstSentenceMs: number | undefined;
   /** request published → agent.brain.response or error, ms */
@@ -182,6 +184,7 @@ export async function runEval(options: EvalOptions): Promise<CaseResult[]> {
         ...(reason ? { reason } : {}),
         tools: outcome?.payload['metadata']?.['tools_called'] ?? [],
         model: outcome?.payload['metadata']?.['llm_model'] ?? '',
+        byModel: (outcome?.payload['performance']?.['llm_latency_ms'] ?? 0) > 0,
         firstSentenceMs,
         totalMs,
         words: words(answer),

@@ -117,11 +117,11 @@ export class BrainService {
     // a cancel aborts the same way as the deadline: model call and tool calls stop at once
     let cancelledFor: string | undefined;
     let turn: Promise<TurnResult> | undefined;
-    const cancelledAt = { at: 0 };
+    let cancelledAt = 0;
     this.cancellers.set(request.request_id, (reason) => {
       if (controller.signal.aborted) return;
       cancelledFor = reason;
-      cancelledAt.at = performance.now();
+      cancelledAt = performance.now();
       controller.abort();
     });
     const timedOut = new Promise<never>((_, reject) => {
@@ -205,7 +205,7 @@ export class BrainService {
         // the voice worker asked for this: nothing more is published for the request
         this.counts.cancelled++;
         await turn?.catch(() => {}); // the model and tools have stopped once the turn has settled
-        log.info({ reason: cancelledFor, sentences_published: sequence, stopped_in_ms: round(performance.now() - cancelledAt.at) }, 'cancelled');
+        log.info({ reason: cancelledFor, sentences_published: sequence, stopped_in_ms: round(performance.now() - cancelledAt) }, 'cancelled');
         return;
       }
       const failure = this.toFailure(error, controller.signal, timeoutMs);

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@arc/runtime';
+import { LOCAL_MODEL_ID } from './model/index.js';
 
 export const DEFAULT_SYSTEM_PROMPT =
   'You are ARC, a helpful voice assistant. Your answers are spoken aloud: reply in one to three short, ' +
@@ -44,7 +45,7 @@ export const BrainConfig = Type.Object({
   BRAIN_QUEUE_GROUP: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', default: 'arc-sherlock-brain', description: 'NATS queue group shared by brain workers' }),
   BRAIN_LOCAL_MODEL: Type.String({
     minLength: 1,
-    default: 'smollm2-135m-instruct',
+    default: LOCAL_MODEL_ID,
     description: 'local LLM of models/manifest.json when OPENAI_BASE_URL is unset: smollm2-135m-instruct (default: smallest, fastest), qwen2.5-coder-1.5b-instruct (more general knowledge right, first sentence about 4x later; fetch it with npm run models:fetch -- qwen2.5-coder-1.5b-instruct)',
   }),
   BRAIN_LOCAL_MODEL_PATH: Type.Optional(Type.String({ minLength: 1, description: 'any GGUF file for the local model, instead of BRAIN_LOCAL_MODEL' })),
