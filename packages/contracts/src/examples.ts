@@ -138,6 +138,15 @@ export const ExamplePayloads: { [S in KnownSubject]: PayloadOf<S> } = {
     audio_format: 'opus',
     ready_for_playback: true,
   },
+  'agent.voice.transcript.interim': {
+    timestamp: '2025-12-14T13:30:04.900Z',
+    trace_id: TRACE,
+    session_id: 'session-456',
+    room_name: 'room-user-123-session-456',
+    user_id: 'user-123',
+    text: "I'd like to book a table for",
+    audio_ms: 1840,
+  },
   'agent.brain.cancel': {
     timestamp: '2025-12-14T13:30:06.200Z',
     trace_id: TRACE,

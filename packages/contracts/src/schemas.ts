@@ -82,6 +82,23 @@ export const SessionStartedSchema = Type.Object(
   { $id: 'agent.voice.session.started', description: 'A user joined and the voice worker started a session.' },
 );
 
+export const TranscriptInterimSchema = Type.Object(
+  {
+    timestamp: Timestamp,
+    trace_id: TraceId,
+    session_id: Id('conversation session id'),
+    room_name: Id('LiveKit room name'),
+    user_id: Id('user id'),
+    text: Type.String({ maxLength: 20_000, description: 'what the user has said so far in the turn being spoken' }),
+    audio_ms: NonNegative('audio of the turn transcribed so far'),
+  },
+  {
+    $id: 'agent.voice.transcript.interim',
+    description:
+      'What the user has said so far, transcribed at a pause while they speak (for the playground and monitors). The turn may go on; the final words are the user_input of agent.brain.request.',
+  },
+);
+
 export const FinalStatuses = ['completed', 'failed', 'timed_out', 'abandoned'] as const;
 
 export const SessionEndedSchema = Type.Object(
@@ -243,6 +260,8 @@ export const TtsCompletedSchema = Type.Object(
     instance_id: Type.Optional(Id('TTS worker instance that spoke')),
     session_id: Type.Optional(Id('session id')),
     target_room: Type.Optional(Id('room spoken into')),
+    played_ms: Type.Optional(NonNegative('cancelled: audio that had played to the room before the cut')),
+    heard_text: Type.Optional(Type.String({ maxLength: 20_000, description: 'cancelled: the words of the text the listener had heard before the cut' })),
   },
   { $id: 'agent.tts.completed', description: 'Synthesis of a request finished (or was cancelled).' },
 );
@@ -432,6 +451,7 @@ export const SubjectSchemas = {
   'agent.voice.session.started': SessionStartedSchema,
   'agent.voice.session.ended': SessionEndedSchema,
   'agent.voice.error': VoiceErrorSchema,
+  'agent.voice.transcript.interim': TranscriptInterimSchema,
   'agent.brain.request': BrainRequestSchema,
   'agent.brain.partial': BrainPartialSchema,
   'agent.brain.response': BrainResponseSchema,
@@ -451,6 +471,7 @@ export type TrackUnpublished = Static<typeof TrackUnpublishedSchema>;
 export type SessionStarted = Static<typeof SessionStartedSchema>;
 export type SessionEnded = Static<typeof SessionEndedSchema>;
 export type VoiceError = Static<typeof VoiceErrorSchema>;
+export type TranscriptInterim = Static<typeof TranscriptInterimSchema>;
 export type PreviousTurn = Static<typeof PreviousTurnSchema>;
 export type BrainRequest = Static<typeof BrainRequestSchema>;
 export type BrainPartial = Static<typeof BrainPartialSchema>;

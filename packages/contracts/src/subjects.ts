@@ -9,6 +9,7 @@ export const Subjects = {
   voiceSessionStarted: 'agent.voice.session.started',
   voiceSessionEnded: 'agent.voice.session.ended',
   voiceError: 'agent.voice.error',
+  voiceTranscriptInterim: 'agent.voice.transcript.interim',
   brainRequest: 'agent.brain.request',
   brainPartial: 'agent.brain.partial',
   brainResponse: 'agent.brain.response',

@@ -241,6 +241,22 @@ describe('VAD (Silero v5)', () => {
     assert.deepEqual(events.map((e) => e.type), ['speech-start', 'speech-end']);
   });
 
+  test('a pause inside speech: pause, then resume when speech comes back, one segment end', async () => {
+    const first = loadAudio(espeakWav('I would like to book a table', 'vad-pause-1'));
+    const second = loadAudio(espeakWav('for four people.', 'vad-pause-2'));
+    const gap = 16000 * 0.7;
+    const audio = new Float32Array(8000 + first.length + gap + second.length + 32000);
+    audio.set(first, 8000);
+    audio.set(second, 8000 + first.length + gap);
+    const stream = vad.stream({ minSilenceMs: 1500, pauseMs: 200, minSpeechMs: 120 });
+    const events = [];
+    for (let i = 0; i < audio.length; i += 320) events.push(...(await stream.push(audio.subarray(i, i + 320))));
+    assert.deepEqual(events.map((e) => e.type), ['speech-start', 'pause', 'resume', 'pause', 'speech-end']);
+    const resume = events[2] as { startMs: number };
+    const resumedAt = ((8000 + first.length + gap) / 16000) * 1000;
+    assert.ok(Math.abs(resume.startMs - resumedAt) < 250, `resume at ${resume.startMs} ms, speech again at ${resumedAt.toFixed(0)} ms`);
+  });
+
   test('silence, empty audio and ten minutes of silence contain no speech', async () => {
     assert.deepEqual(await vad.segments(new Float32Array(0)), []);
     assert.deepEqual(await vad.segments(new Float32Array(16000 * 600)), []);

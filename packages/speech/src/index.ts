@@ -8,5 +8,5 @@ export { engineKind, type EngineChoice, type EngineEntry, type EngineKind } from
 export * from './tts/index.js';
 export { wordErrors, corpusWer, normalizeForWer, numberToWords, type WerResult } from './eval/wer.js';
 export { InferencePool, InferenceThreadError, TaskAbortedError, type PoolOptions, type TaskOptions } from './threads/pool.js';
-export { PooledStt, PooledTts, PooledVad, inferenceStats, startSttPool, startTtsPool, startVadThread } from './threads/pooled-engines.js';
+export { PooledStt, PooledTts, PooledTurnDetector, PooledVad, inferenceStats, startSttPool, startTtsPool, startTurnThread, startVadThread } from './threads/pooled-engines.js';
 export * from './turn/index.js';

@@ -26,8 +26,55 @@ export interface SpeakOutcome {
   firstAudioMs: number | undefined;
   /** request received → last frame captured, ms */
   synthesisMs: number;
-  /** ms until the captured audio has played out */
-  playoutRemainingMs: number;
+  /** cancelled: audio that had played to the room before the cut, ms */
+  playedMs?: number;
+  /** cancelled: the words of the text heard before the cut */
+  heardText?: string;
+}
+
+/** One speaking unit's audio within a request: where it starts in the request's audio, how long it is. */
+export interface PlayedUnit {
+  text: string;
+  startMs: number;
+  durationMs: number;
+}
+
+/**
+ * The words heard of a request cut after `playedMs` of its audio: every unit that played out, and
+ * of the unit that was playing the share of its words that its played share of audio holds
+ * (words take roughly even time within a sentence).
+ */
+export function heardText(units: readonly PlayedUnit[], playedMs: number): string {
+  const heard: string[] = [];
+  for (const unit of units) {
+    if (playedMs >= unit.startMs + unit.durationMs) heard.push(unit.text.trim());
+    else if (playedMs > unit.startMs && unit.durationMs > 0) {
+      const words = unit.text.trim().split(/\s+/);
+      const count = Math.floor((words.length * (playedMs - unit.startMs)) / unit.durationMs);
+      if (count > 0) heard.push(words.slice(0, count).join(' '));
+      break;
+    } else break;
+  }
+  return heard.filter(Boolean).join(' ');
+}
+
+interface Playing {
+  job: SpeakJob;
+  abort: AbortController;
+  units: PlayedUnit[];
+  capturedMs: number;
+  /** set by a cancel: what had played by then */
+  playedMs?: number;
+}
+
+/** A request whose audio is all captured and still playing out of the source's queue. */
+interface PlayingOut {
+  job: SpeakJob;
+  units: PlayedUnit[];
+  outcome: SpeakOutcome;
+  endsAt: number;
+  timer: NodeJS.Timeout;
+  resolve: (outcome: SpeakOutcome) => void;
 }
 
 export interface RoomSpeakerOptions {
@@ -49,7 +96,8 @@ export class RoomSpeaker {
   private track: LocalAudioTrack | undefined;
   private trackSid = '';
   private queue: { job: SpeakJob; resolve: (outcome: SpeakOutcome) => void }[] = [];
-  private current: { job: SpeakJob; abort: AbortController } | undefined;
+  private current: Playing | undefined;
+  private readonly playingOut = new Set<PlayingOut>();
   private running = false;
   private closed = false;
   lastActivity = Date.now();
@@ -72,7 +120,7 @@ export class RoomSpeaker {
   }
 
   get busy(): boolean {
-    return this.running || this.queue.length > 0;
+    return this.running || this.queue.length > 0 || this.playingOut.size > 0;
   }
 
   private async connect(): Promise<void> {
@@ -89,7 +137,7 @@ export class RoomSpeaker {
     this.options.logger.info({ room: this.roomName, track_sid: this.trackSid }, 'joined room and published the agent track');
   }
 
-  /** Queues a job; resolves when its audio is captured (or it is cancelled). */
+  /** Queues a job; resolves when its audio has played out to the room (or it is cancelled). */
   speak(job: SpeakJob): Promise<SpeakOutcome> {
     this.lastActivity = Date.now();
     return new Promise((resolve) => {
@@ -106,13 +154,26 @@ export class RoomSpeaker {
       if (requestId && entry.job.requestId !== requestId) keep.push(entry);
       else {
         stopped.push(entry.job.requestId);
-        entry.resolve({ status: 'cancelled', durationMs: 0, firstAudioMs: undefined, synthesisMs: 0, playoutRemainingMs: 0 });
+        entry.resolve({ status: 'cancelled', durationMs: 0, firstAudioMs: undefined, synthesisMs: 0, playedMs: 0, heardText: '' });
       }
     }
     this.queue = keep;
-    if (this.current && (!requestId || this.current.job.requestId === requestId)) {
-      stopped.push(this.current.job.requestId);
-      this.current.abort.abort();
+    // What is queued in the source has not been heard: of the request capturing now, its last
+    // part; of those before it, their tails still playing out.
+    const current = this.current;
+    if (current && (!requestId || current.job.requestId === requestId)) {
+      stopped.push(current.job.requestId);
+      current.playedMs = Math.max(0, current.capturedMs - this.source.queuedDuration);
+      current.abort.abort();
+    }
+    const now = performance.now();
+    for (const out of this.playingOut) {
+      if (requestId && out.job.requestId !== requestId) continue;
+      stopped.push(out.job.requestId);
+      clearTimeout(out.timer);
+      this.playingOut.delete(out);
+      const playedMs = Math.max(0, out.outcome.durationMs - Math.max(0, out.endsAt - now));
+      out.resolve({ ...out.outcome, status: 'cancelled', playedMs, heardText: heardText(out.units, playedMs) });
     }
     if (stopped.length > 0 || !requestId) this.source.clearQueue();
     return stopped;
@@ -124,46 +185,69 @@ export class RoomSpeaker {
     try {
       while (this.queue.length > 0 && !this.closed) {
         const { job, resolve } = this.queue.shift()!;
-        resolve(await this.play(job));
+        const { outcome, units, playoutRemainingMs } = await this.play(job);
         this.lastActivity = Date.now();
+        if (playoutRemainingMs <= 0 || outcome.status === 'cancelled') {
+          resolve(outcome);
+          continue;
+        }
+        // The next request is captured behind this one's tail while it plays out.
+        const out: PlayingOut = {
+          job,
+          units,
+          outcome,
+          endsAt: performance.now() + playoutRemainingMs,
+          resolve,
+          timer: setTimeout(() => {
+            this.playingOut.delete(out);
+            this.lastActivity = Date.now();
+            resolve(outcome);
+          }, playoutRemainingMs),
+        };
+        this.playingOut.add(out);
       }
     } finally {
       this.running = false;
     }
   }
 
-  private async play(job: SpeakJob): Promise<SpeakOutcome> {
-    const abort = new AbortController();
-    this.current = { job, abort };
+  private async play(job: SpeakJob): Promise<{ outcome: SpeakOutcome; units: PlayedUnit[]; playoutRemainingMs: number }> {
+    const playing: Playing = { job, abort: new AbortController(), units: [], capturedMs: 0 };
+    const { signal } = playing.abort;
+    this.current = playing;
     const frameSamples = (this.sampleRate * FRAME_MS) / 1000;
     let captured = 0;
     let firstAudioAt: number | undefined;
     try {
-      for await (const chunk of job.voice.stream(job.text, { signal: abort.signal, sampleRate: this.sampleRate, shortFirstChunk: true })) {
-        if (abort.signal.aborted) break;
+      for await (const chunk of job.voice.stream(job.text, { signal, sampleRate: this.sampleRate, shortFirstChunk: true })) {
+        if (signal.aborted) break;
         this.options.logger.debug({ request_id: job.requestId, sentence: chunk.index, synthesized_at: Date.now() }, 'sentence synthesized');
         const pcm =
           chunk.sampleRate === this.sampleRate ? chunk.audio : float32ToInt16(resample(int16ToFloat32(chunk.audio), chunk.sampleRate, this.sampleRate));
-        for (let offset = 0; offset < pcm.length && !abort.signal.aborted; offset += frameSamples) {
+        playing.units.push({ text: chunk.text, startMs: (captured / this.sampleRate) * 1000, durationMs: (pcm.length / this.sampleRate) * 1000 });
+        for (let offset = 0; offset < pcm.length && !signal.aborted; offset += frameSamples) {
           const frame = new Int16Array(frameSamples);
           frame.set(pcm.subarray(offset, offset + frameSamples));
           await this.source.captureFrame(new AudioFrame(frame, this.sampleRate, 1, frameSamples));
           firstAudioAt ??= performance.now();
           captured += frameSamples;
+          playing.capturedMs = (captured / this.sampleRate) * 1000;
         }
       }
     } finally {
       this.current = undefined;
     }
-    const cancelled = abort.signal.aborted;
+    const cancelled = signal.aborted;
     if (cancelled) this.source.clearQueue();
-    return {
+    const playedMs = playing.playedMs ?? 0;
+    const outcome: SpeakOutcome = {
       status: cancelled ? 'cancelled' : 'completed',
       durationMs: (captured / this.sampleRate) * 1000,
       firstAudioMs: firstAudioAt === undefined ? undefined : firstAudioAt - job.receivedAt,
       synthesisMs: performance.now() - job.receivedAt,
-      playoutRemainingMs: cancelled ? 0 : this.source.queuedDuration,
+      ...(cancelled ? { playedMs, heardText: heardText(playing.units, playedMs) } : {}),
     };
+    return { outcome, units: playing.units, playoutRemainingMs: cancelled ? 0 : this.source.queuedDuration };
   }
 
   async close(reason: string): Promise<void> {

@@ -139,8 +139,8 @@ export class TtsService {
       this.latencyExceeded++;
       logger.warn({ request_id: request.request_id, first_audio_ms: Math.round(outcome.firstAudioMs), max_latency_ms: maxLatency }, 'max_latency_ms exceeded');
     }
-    const publishCompleted = () =>
-      bus.publish('agent.tts.completed', {
+    // "completed" once the audio has played out (the speaker resolves then), not merely been handed to LiveKit.
+    bus.publish('agent.tts.completed', {
         trace_id: request.trace_id,
         request_id: request.request_id,
         session_id: request.session_id,
@@ -153,10 +153,9 @@ export class TtsService {
         audio_format: 'pcm',
         ready_for_playback: outcome.status === 'completed',
         status: outcome.status,
+        ...(outcome.playedMs === undefined ? {} : { played_ms: Math.round(outcome.playedMs) }),
+        ...(outcome.heardText === undefined ? {} : { heard_text: outcome.heardText.slice(0, 20_000) }),
       });
-    // "completed" when the audio has played out, not merely been handed to LiveKit.
-    if (outcome.playoutRemainingMs > 0) setTimeout(publishCompleted, outcome.playoutRemainingMs).unref();
-    else publishCompleted();
   }
 
   /** A short notice, spoken even at the maximum of rooms; a room joined only for it is left once it has played. */

@@ -18,12 +18,26 @@ export const VoiceConfig = Type.Composite([SpeechConfig, Type.Object({
   VOICE_VAD_MODEL: Type.Optional(Type.String({ minLength: 1, description: "VAD model: a manifest id of the engine's models or a directory (default: the engine's default)" })),
   VOICE_STT_ENGINE: Type.Union(sttEngines.map((name) => Type.Literal(name)), { default: 'moonshine', description: `speech-to-text engine (${sttEngines.join(', ')})` }),
   VOICE_STT_MODEL: Type.Optional(Type.String({ minLength: 1, description: "STT model: a manifest id of the engine's models or a directory (whisper: required)" })),
-  VOICE_EOU_SILENCE_MS: Type.Integer({ minimum: 100, maximum: 5_000, default: 500, description: 'silence that ends a user turn' }),
+  VOICE_TURN_DETECTOR: Type.Union([Type.Literal('smart-turn'), Type.Literal('vad')], {
+    default: 'smart-turn',
+    description: 'what ends a user turn: smart-turn (a model judges each pause from the audio of the turn) or vad (silence alone, VOICE_EOU_SILENCE_MS)',
+  }),
+  VOICE_TURN_MODEL: Type.String({ minLength: 1, default: 'smart-turn-v3.2', description: 'end-of-turn model (manifest id), smart-turn mode' }),
+  VOICE_TURN_PAUSE_MS: Type.Integer({ minimum: 50, maximum: 5_000, default: 200, description: 'smart-turn: silence after which the model judges whether the turn is over' }),
+  VOICE_TURN_THRESHOLD: Type.Number({ minimum: 0.05, maximum: 0.95, default: 0.5, description: 'smart-turn: P(complete) at or above which a pause ends the turn' }),
+  VOICE_TURN_MAX_SILENCE_MS: Type.Integer({
+    minimum: 100,
+    maximum: 10_000,
+    default: 1_500,
+    description: 'smart-turn: silence that ends a turn whatever the model says (a user judged mid-sentence who says no more)',
+  }),
+  VOICE_EOU_SILENCE_MS: Type.Integer({ minimum: 100, maximum: 5_000, default: 500, description: 'vad mode: silence that ends a user turn' }),
   VOICE_EARLY_STT_MS: Type.Integer({
     minimum: 0,
     maximum: 5_000,
     default: 200,
-    description: 'after this much silence the utterance so far is transcribed at once, in case the pause ends it (0 = only at the end of the utterance)',
+    description:
+      'vad mode: after this much silence the utterance so far is transcribed at once, in case the pause ends it (0 = only at the end of the utterance); smart-turn mode transcribes at every VOICE_TURN_PAUSE_MS pause',
   }),
   VOICE_MIN_SPEECH_MS: Type.Integer({ minimum: 50, maximum: 2_000, default: 250, description: 'speech shorter than this is noise: it neither starts a turn nor interrupts the agent' }),
   VOICE_MAX_TURN_MS: Type.Integer({ minimum: 1_000, maximum: 120_000, default: 20_000, description: 'a turn is cut after this much continuous speech' }),

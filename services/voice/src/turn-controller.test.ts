@@ -123,11 +123,12 @@ test('out-of-order partials are spoken in sequence; a duplicate is ignored', () 
   assert.equal(t.spoken.length, 3, 'the full answer is not spoken again');
 });
 
-test('barge-in: speech over the agent cancels playback, drops the rest, records what was said as interrupted', () => {
+test('barge-in: speech over the agent cancels playback, drops the rest, records only what the user heard, as interrupted', () => {
   const t = setup();
   t.say('Tell me a story.');
   t.partial('req-1', 0, 'Once upon a time.');
-  t.partial('req-1', 1, 'There was a town.');
+  t.partial('req-1', 1, 'There was a town by the sea.');
+  t.completed('req-1-s0');
   t.controller.speechStarted();
   assert.deepEqual(t.cancels, ['barge_in']);
   assert.deepEqual(t.brainCancels, [{ requestId: 'req-1', reason: 'barge_in' }], 'the brain, still generating, is told to stop');
@@ -135,13 +136,15 @@ test('barge-in: speech over the agent cancels playback, drops the rest, records 
   t.partial('req-1', 2, 'By the sea.');
   t.response('req-1', 'Once upon a time. There was a town. By the sea.');
   assert.equal(t.spoken.length, 2, 'nothing after the barge-in is spoken');
-  t.completed('req-1-s0', { status: 'cancelled' });
   t.controller.speechEnded();
+  // TTS reports the cut sentence: its first three words had played.
+  t.completed('req-1-s1', { status: 'cancelled', played_ms: 700, heard_text: 'There was a' });
   t.controller.transcript('Stop.', t.clock.now());
-  assert.deepEqual(t.brain[1]!.previousTurns, [{ user: 'Tell me a story.', agent: 'Once upon a time. There was a town.', interrupted: true }]);
+  assert.deepEqual(t.brain[1]!.previousTurns, [{ user: 'Tell me a story.', agent: 'Once upon a time. There was a', interrupted: true }]);
+  assert.equal(t.controller.voiceToVoiceSamples.length, 1, 'the cancelled report is not a latency sample');
 });
 
-test('a short noise with no words does not start a turn; speech while thinking supersedes the answer', () => {
+test('a short noise with no words does not start a turn; speech while thinking: the user went on, and is asked about as a whole', () => {
   const t = setup();
   t.controller.speechStarted();
   t.controller.speechEnded();
@@ -149,17 +152,31 @@ test('a short noise with no words does not start a turn; speech while thinking s
   assert.equal(t.controller.current, 'listening');
   assert.equal(t.brain.length, 0);
 
-  t.say('What is the weather?');
-  t.say('Actually, what time is it?');
+  t.say('What is the weather');
+  t.say('in Paris tomorrow?');
   assert.equal(t.brain.length, 2);
   t.partial('req-1', 0, 'It is sunny.');
   t.response('req-1', 'It is sunny.');
   assert.equal(t.spoken.length, 0, 'the superseded answer is dropped');
   assert.equal(t.cancels.length, 0, 'nothing was playing');
   assert.deepEqual(t.brainCancels, [{ requestId: 'req-1', reason: 'superseded' }], 'the superseded request is cancelled at the brain');
-  t.response('req-2', 'It is nine.');
-  assert.deepEqual(t.spoken.map((s) => s.text), ['It is nine.']);
-  assert.equal(t.brain[1]!.previousTurns[0]!.agent, '', 'the dropped answer is not in the history');
+  assert.equal(t.brain[1]!.userText, 'What is the weather in Paris tomorrow?', 'asked again with the whole of what was said');
+  assert.equal(t.brain[1]!.turnIndex, 0);
+  assert.deepEqual(t.brain[1]!.previousTurns, [], 'the unanswered start is not a turn of its own');
+  t.response('req-2', 'It will be sunny.');
+  t.completed('req-2-s0');
+  assert.deepEqual(t.spoken.map((s) => s.text), ['It will be sunny.']);
+  t.say('Thanks.');
+  assert.deepEqual(t.brain[2]!.previousTurns, [{ user: 'What is the weather in Paris tomorrow?', agent: 'It will be sunny.' }]);
+
+  // The user goes on, but the rest is no words (a noise): the carried words are asked about alone.
+  t.response('req-3', 'You are welcome.');
+  t.completed('req-3-s0');
+  t.say('How about');
+  t.controller.speechStarted();
+  t.controller.speechEnded();
+  t.controller.transcript('', t.clock.now());
+  assert.equal(t.brain.at(-1)!.userText, 'How about');
 });
 
 test('brain timeout: nothing from the brain → the fallback is spoken and brain_timeout reported; a late answer is dropped', () => {

@@ -89,8 +89,10 @@ interface Turn {
   early: Map<number, string>;
   nextSequence: number;
   spoken: string[];
-  /** sentence request id → clock time it was sent */
+  /** sentence request id → clock time it was sent (in the order spoken) */
   sentAt: Map<string, number>;
+  /** sentence request id → the words of it the user heard (all of it once played out) */
+  heard: Map<string, string>;
   pending: Set<string>;
   /** the brain is done with this turn (response, error or timeout) */
   answered: boolean;
@@ -107,6 +109,10 @@ export class TurnController {
   private readonly history: PreviousTurn[] = [];
   private readonly voiceToVoice: number[] = [];
   private readonly clock: Clock;
+  /** words of a turn the user went on from: they open the next transcript */
+  private carried: string | undefined;
+  /** the last turn cut by a barge-in: reports of what was heard of it still come in */
+  private interrupted: Turn | undefined;
 
   constructor(private readonly options: TurnControllerOptions) {
     this.clock = options.clock ?? systemClock;
@@ -143,7 +149,7 @@ export class TurnController {
     if (this.state === 'ended') return;
     const turn = this.turn;
     if (turn && turn.pending.size > 0) this.bargeIn(turn);
-    else if (turn) this.supersede(turn, 'the user spoke again before the answer was spoken');
+    else if (turn) this.goOn(turn);
     this.state = 'user_speaking';
   }
 
@@ -155,7 +161,9 @@ export class TurnController {
   /** STT: the words of a finished utterance (empty when there were none) and when it ended. */
   transcript(text: string, speechEndAt: number): void {
     if (this.state === 'ended') return;
-    const words = text.trim();
+    const carried = this.carried;
+    this.carried = undefined;
+    const words = [carried, text.trim()].filter(Boolean).join(' ');
     if (!words) {
       if (this.state === 'transcribing') this.state = 'listening';
       return;
@@ -200,8 +208,11 @@ export class TurnController {
   // ------------------------------------------------------------------ TTS
 
   ttsCompleted(completed: TtsCompleted): void {
+    const cut = this.interrupted;
+    if (cut?.sentAt.has(completed.request_id)) return this.heardBeforeCut(cut, completed);
     const turn = this.turn;
     if (!turn || !turn.pending.has(completed.request_id)) return;
+    if (completed.status !== 'cancelled') turn.heard.set(completed.request_id, turn.spoken[[...turn.sentAt.keys()].indexOf(completed.request_id)] ?? '');
     if (!turn.measured && completed.time_to_first_audio_ms !== undefined && completed.status !== 'cancelled') {
       turn.measured = true;
       const sentAt = turn.sentAt.get(completed.request_id)!;
@@ -243,6 +254,7 @@ export class TurnController {
       nextSequence: 0,
       spoken: [],
       sentAt: new Map(),
+      heard: new Map(),
       pending: new Set(),
       answered: false,
       timer: undefined,
@@ -309,14 +321,48 @@ export class TurnController {
     if (this.state === 'agent_speaking' || this.state === 'thinking') this.state = 'listening';
   }
 
-  /** The user spoke over the agent: stop it, keep what was said. */
+  /**
+   * The user spoke over the agent: stop it. The history keeps only what the user heard: the
+   * sentences that played out, and of those cut, the words TTS reports as heard (they arrive
+   * with its cancelled completions, shortly after).
+   */
   private bargeIn(turn: Turn): void {
     this.options.logger.info({ request_id: turn.requestId }, 'barge-in: cancelling agent speech');
     this.options.ports.cancelSpeech(turn.traceId, 'barge_in');
     if (!turn.answered) this.options.ports.cancelThinking(turn.requestId, turn.traceId, 'barge_in');
     turn.history.interrupted = true;
-    turn.history.agent = turn.spoken.join(' ');
+    this.interrupted = turn;
+    this.recordHeard(turn);
     this.drop(turn);
+  }
+
+  /** A cancelled sentence of an interrupted turn: TTS says how much of it was heard. */
+  private heardBeforeCut(turn: Turn, completed: TtsCompleted): void {
+    const text = turn.spoken[[...turn.sentAt.keys()].indexOf(completed.request_id)] ?? '';
+    turn.heard.set(completed.request_id, completed.status === 'cancelled' ? (completed.heard_text ?? '') : text);
+    this.recordHeard(turn);
+  }
+
+  private recordHeard(turn: Turn): void {
+    turn.history.agent = [...turn.sentAt.keys()]
+      .map((id) => turn.heard.get(id) ?? '')
+      .filter(Boolean)
+      .join(' ');
+  }
+
+  /**
+   * The user went on speaking before any of the answer was said: the turn was not over after
+   * all (a pause taken for its end, a preemptive request). Its request is cancelled, and its
+   * words open the next transcript, so the brain is asked again with the whole of what was said.
+   */
+  private goOn(turn: Turn): void {
+    if (turn.spoken.length === 0) {
+      this.carried = turn.history.user;
+      const at = this.history.lastIndexOf(turn.history);
+      if (at >= 0) this.history.splice(at, 1);
+      this.turnCount--;
+    }
+    this.supersede(turn, 'the user went on speaking before the answer was spoken');
   }
 
   private supersede(turn: Turn, why: string): void {

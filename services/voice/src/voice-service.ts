@@ -15,7 +15,7 @@ import { RoomServiceClient, type ParticipantInfo, type TrackInfo, type WebhookEv
 import { newRequestId, newTraceId, type PublishInput, type TrackPublished } from '@arc/contracts';
 import { Admission, NoRespondersError, RequestTimeoutError, StickyRouter, type Bus, type BusSubscription, type MessageMeta } from '@arc/bus';
 import type { CommonConfig, Logger } from '@arc/runtime';
-import type { SttEngine, VadEngine } from '@arc/speech';
+import type { SttEngine, TurnDetector, VadEngine } from '@arc/speech';
 import type { VoiceConfig } from './config.js';
 import { ParticipantDirectory, isMicrophone, userProfile } from './participants.js';
 import { VoiceInstances, findUnheardMicrophones } from './reconcile.js';
@@ -31,6 +31,8 @@ export interface VoiceServiceOptions {
   logger: Logger;
   vad: VadEngine;
   stt: SttEngine;
+  /** smart-turn mode: judges whether a pause ends the turn */
+  turnDetector?: TurnDetector;
   instanceId: string;
   service: string;
 }
@@ -271,7 +273,7 @@ export class VoiceService {
     traceId: string,
     profile: Record<string, unknown> | undefined,
   ): VoiceSession {
-    const { bus, config, logger, vad, stt, instanceId, service } = this.options;
+    const { bus, config, logger, vad, stt, turnDetector, instanceId, service } = this.options;
     const session = new VoiceSession(
       {
         roomName: room,
@@ -288,6 +290,7 @@ export class VoiceService {
         logger,
         vad,
         stt,
+        ...(turnDetector ? { turnDetector } : {}),
         tts: this.tts,
         instanceId,
         service,

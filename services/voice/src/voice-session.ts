@@ -7,7 +7,7 @@
 import { newRequestId, newTraceId, type VoiceErrorType } from '@arc/contracts';
 import { NoWorkerError, type Bus, type StickyRouter } from '@arc/bus';
 import type { CommonConfig, Logger } from '@arc/runtime';
-import { UtteranceBuffer, int16ToFloat32, type SttEngine, type Transcript, type VadEngine, type VadSegmenter } from '@arc/speech';
+import { UtteranceBuffer, int16ToFloat32, type SttEngine, type Transcript, type TurnDetector, type VadEngine, type VadSegmenter } from '@arc/speech';
 import type { VoiceConfig } from './config.js';
 import { RoomListener } from './room-listener.js';
 import { TurnController } from './turn-controller.js';
@@ -34,6 +34,8 @@ export interface SessionDeps {
   logger: Logger;
   vad: VadEngine;
   stt: SttEngine;
+  /** smart-turn mode: judges at each pause whether the turn is over (else VAD silence alone ends it) */
+  turnDetector?: TurnDetector;
   tts: StickyRouter<'agent.tts.request'>;
   instanceId: string;
   service: string;
@@ -55,6 +57,8 @@ export class VoiceSession {
   /** the transcription started at a pause, used if the pause turns out to end the utterance */
   private early: { startSample: number; endSample: number; transcript: Promise<Transcript> } | undefined;
   private ended = false;
+  /** smart-turn judgments of this session's pauses */
+  readonly turnJudgments = { complete: 0, incomplete: 0, failed: 0 };
 
   constructor(
     readonly init: SessionInit,
@@ -62,13 +66,14 @@ export class VoiceSession {
   ) {
     const { config, bus, logger } = deps;
     this.cutter = new UtteranceCutter(SAMPLE_RATE, config.VOICE_MAX_TURN_MS);
-    this.vad = deps.vad.stream({
-      threshold: config.VOICE_VAD_THRESHOLD,
-      minSpeechMs: config.VOICE_MIN_SPEECH_MS,
-      minSilenceMs: config.VOICE_EOU_SILENCE_MS,
-      speechPadMs: 30,
-      ...(config.VOICE_EARLY_STT_MS > 0 && config.VOICE_EARLY_STT_MS < config.VOICE_EOU_SILENCE_MS ? { pauseMs: config.VOICE_EARLY_STT_MS } : {}),
-    });
+    // smart-turn: the model judges every pause; silence alone ends a turn only after the maximum.
+    const silence = deps.turnDetector
+      ? { minSilenceMs: config.VOICE_TURN_MAX_SILENCE_MS, pauseMs: config.VOICE_TURN_PAUSE_MS }
+      : {
+          minSilenceMs: config.VOICE_EOU_SILENCE_MS,
+          ...(config.VOICE_EARLY_STT_MS > 0 && config.VOICE_EARLY_STT_MS < config.VOICE_EOU_SILENCE_MS ? { pauseMs: config.VOICE_EARLY_STT_MS } : {}),
+        };
+    this.vad = deps.vad.stream({ threshold: config.VOICE_VAD_THRESHOLD, minSpeechMs: config.VOICE_MIN_SPEECH_MS, speechPadMs: 30, ...silence });
     const room = init.roomName;
     this.turns = new TurnController({
       logger: logger.child({ room, session_id: this.sessionId }),
@@ -168,7 +173,11 @@ export class VoiceSession {
       return this.turns.speechStarted();
     }
     if (event.type === 'speech-end') return this.turns.speechEnded();
-    if (event.type === 'pause') return this.transcribeEarly(event.startSample, event.endSample);
+    if (event.type === 'pause') {
+      this.transcribeEarly(event.startSample, event.endSample);
+      if (this.deps.turnDetector) this.judgePause(event.startSample, event.endSample);
+      return;
+    }
     if (event.cut) this.deps.logger.warn({ room: this.init.roomName, max_turn_ms: this.deps.config.VOICE_MAX_TURN_MS }, 'turn cut at the maximum length');
     // Wall clock of the end of speech: a VAD speech-end fires only after the end-of-utterance silence.
     const speechEndAt = Date.now() - this.audio.toMs(this.audio.end - event.endSample);
@@ -176,16 +185,64 @@ export class VoiceSession {
   }
 
   /**
-   * The user paused (VOICE_EARLY_STT_MS of silence): transcribe what was said so far at once, due
-   * when the end-of-utterance silence would be over. If the pause ends the utterance, its
-   * transcript is ready or nearly so; if the user goes on, it is dropped.
+   * The user paused: transcribe what was said so far at once. In vad mode it is due when the
+   * end-of-utterance silence would be over; in smart-turn mode now, as the pause may end the turn
+   * as soon as it is judged. If the pause ends the utterance, its transcript is ready or nearly
+   * so; if the user goes on, it is dropped. Either way it is published as an interim transcript.
    */
   private transcribeEarly(startSample: number, endSample: number): void {
     if (endSample - startSample < MIN_UTTERANCE_SAMPLES) return;
-    const dueInMs = this.deps.config.VOICE_EOU_SILENCE_MS - this.deps.config.VOICE_EARLY_STT_MS;
+    const { config } = this.deps;
+    const dueInMs = this.deps.turnDetector ? 0 : config.VOICE_EOU_SILENCE_MS - config.VOICE_EARLY_STT_MS;
     const transcript = this.deps.stt.transcribe(int16ToFloat32(this.audio.slice(startSample, endSample)), { dueInMs });
-    transcript.catch(() => {}); // only awaited when it is used
+    transcript.then(
+      (result) => this.publishInterim(result),
+      () => {}, // a failure is reported where the transcript is used
+    );
     this.early = { startSample, endSample, transcript };
+  }
+
+  private publishInterim(result: Transcript): void {
+    const text = result.text.trim();
+    if (this.ended || !text) return;
+    this.deps.bus.publish('agent.voice.transcript.interim', {
+      trace_id: this.init.traceId,
+      session_id: this.sessionId,
+      room_name: this.init.roomName,
+      user_id: this.init.userIdentity,
+      text: text.slice(0, 20_000),
+      audio_ms: Math.round(result.audioMs),
+    });
+  }
+
+  /**
+   * Smart turn: is this pause the end of the turn? The model hears the turn so far (its last
+   * 8 s). Complete → the utterance ends here, without waiting for the VAD's maximum silence;
+   * incomplete → keep listening (the next pause is judged again). If the user speaks before the
+   * judgment is back, it no longer applies.
+   */
+  private judgePause(startSample: number, endSample: number): void {
+    const detector = this.deps.turnDetector!;
+    const token = this.cutter.pauseToken;
+    const audio = int16ToFloat32(this.audio.slice(startSample, endSample));
+    const askedAt = performance.now();
+    detector.completeProbability(audio).then(
+      (probability) => {
+        if (this.ended) return;
+        const complete = probability >= this.deps.config.VOICE_TURN_THRESHOLD;
+        this.turnJudgments[complete ? 'complete' : 'incomplete']++;
+        this.deps.logger.debug(
+          { room: this.init.roomName, probability: Math.round(probability * 1000) / 1000, complete, judge_ms: Math.round(performance.now() - askedAt) },
+          'pause judged',
+        );
+        if (complete) for (const event of this.cutter.endTurn(token, endSample)) this.onUtteranceEvent(event);
+      },
+      (error: Error) => {
+        // The VAD's maximum silence still ends the turn.
+        this.turnJudgments.failed++;
+        this.deps.logger.warn({ room: this.init.roomName, err: error.message }, 'end-of-turn judgment failed');
+      },
+    );
   }
 
   /** Transcriptions run one after another, so turns start in the order they were spoken. */

@@ -1,5 +1,19 @@
 import { checkVariable, defineWorker } from '@arc/runtime';
-import { SttEngines, VadEngines, inferenceStats, speechSettings, startSttPool, startVadThread, type PooledStt, type PooledVad, type SttEngine, type VadEngine } from '@arc/speech';
+import {
+  SmartTurnDetector,
+  SttEngines,
+  VadEngines,
+  inferenceStats,
+  speechSettings,
+  startSttPool,
+  startTurnThread,
+  startVadThread,
+  type PooledStt,
+  type PooledVad,
+  type SttEngine,
+  type TurnDetector,
+  type VadEngine,
+} from '@arc/speech';
 import { VoiceConfig } from './config.js';
 import { VoiceService } from './voice-service.js';
 import { startWebhookServer } from './webhook.js';
@@ -12,6 +26,14 @@ export const voiceWorker = defineWorker({
   check(config) {
     checkVariable('VOICE_VAD_MODEL', config.VOICE_VAD_MODEL, () => VadEngines.check({ engine: config.VOICE_VAD_ENGINE, model: config.VOICE_VAD_MODEL }));
     checkVariable('VOICE_STT_MODEL', config.VOICE_STT_MODEL, () => SttEngines.check({ engine: config.VOICE_STT_ENGINE, model: config.VOICE_STT_MODEL }));
+    if (config.VOICE_TURN_DETECTOR === 'smart-turn') {
+      checkVariable('VOICE_TURN_MODEL', config.VOICE_TURN_MODEL, () => SmartTurnDetector.check(config.VOICE_TURN_MODEL));
+      if (config.VOICE_TURN_PAUSE_MS >= config.VOICE_TURN_MAX_SILENCE_MS) {
+        checkVariable('VOICE_TURN_PAUSE_MS', String(config.VOICE_TURN_PAUSE_MS), () => {
+          throw new Error(`must be shorter than VOICE_TURN_MAX_SILENCE_MS (${config.VOICE_TURN_MAX_SILENCE_MS})`);
+        });
+      }
+    }
   },
   async start({ bus, config, logger, instanceId, service }) {
     const vadChoice = { engine: config.VOICE_VAD_ENGINE, model: config.VOICE_VAD_MODEL };
@@ -19,11 +41,14 @@ export const voiceWorker = defineWorker({
     const settings = speechSettings(config);
     // Models load and run in inference threads: the event loop keeps to NATS, LiveKit and HTTP.
     const threads = config.SPEECH_THREADS;
-    const [vad, stt]: [VadEngine, SttEngine] = await Promise.all([
+    const smartTurn = config.VOICE_TURN_DETECTOR === 'smart-turn';
+    const [vad, stt, turnDetector]: [VadEngine, SttEngine, TurnDetector | undefined] = await Promise.all([
       threads > 0 ? startVadThread(vadChoice, settings) : VadEngines.create(vadChoice, settings),
       threads > 0 ? startSttPool(sttChoice, settings, threads, config.SPEECH_THREAD_NICENESS) : SttEngines.create(sttChoice, settings),
+      !smartTurn ? undefined : threads > 0 ? startTurnThread(config.VOICE_TURN_MODEL, settings) : SmartTurnDetector.load({ model: config.VOICE_TURN_MODEL, settings }),
     ]);
-    const voice = new VoiceService({ bus, config, logger, vad, stt, instanceId, service });
+    const engines = [vad, stt, ...(turnDetector ? [turnDetector] : [])];
+    const voice = new VoiceService({ bus, config, logger, vad, stt, ...(turnDetector ? { turnDetector } : {}), instanceId, service });
     voice.start();
     const http = await startWebhookServer({
       host: config.VOICE_HTTP_HOST,
@@ -46,15 +71,18 @@ export const voiceWorker = defineWorker({
         memory_mb: Math.round(process.memoryUsage.rss() / 1024 / 1024),
       }),
     });
-    logger.info({ url: `${http.url}/livekit/webhook`, vad: vad.name, stt: stt.name }, 'voice worker ready: LiveKit webhooks go to this URL');
+    logger.info(
+      { url: `${http.url}/livekit/webhook`, vad: vad.name, stt: stt.name, turn_detector: turnDetector?.name ?? 'vad' },
+      'voice worker ready: LiveKit webhooks go to this URL',
+    );
     return {
       activeSessions: () => voice.activeSessions,
       load: () => Math.max(voice.fullness, ...[vad, stt].map((engine) => ('pool' in engine ? (engine as PooledVad | PooledStt).pool.utilization() : 0))),
-      metrics: () => ({ models: [vad.name, stt.name], ...voice.metrics(), ...inferenceStats([vad, stt]) }),
+      metrics: () => ({ models: engines.map((engine) => engine.name), ...voice.metrics(), ...inferenceStats(engines) }),
       async stop() {
         await voice.stop();
         await new Promise<void>((resolve) => http.server.close(() => resolve()));
-        await Promise.all([vad.close(), stt.close()]);
+        await Promise.all(engines.map((engine) => engine.close()));
         const { dispose } = await import('@livekit/rtc-node');
         await dispose();
       },

@@ -104,6 +104,24 @@ export class PooledStt implements SttEngine {
   }
 }
 
+/** Smart Turn in its own thread: a judgment (about 100 ms) never holds up VAD frames or waits behind STT. */
+export class PooledTurnDetector {
+  constructor(
+    readonly pool: InferencePool,
+    readonly name: string,
+  ) {}
+
+  /** P(the turn is complete) for the turn's audio so far (16 kHz), ending with the pause being judged. */
+  completeProbability(audio: Float32Array): Promise<number> {
+    const moved = movable(audio);
+    return this.pool.run<number>({ op: 'turn.judge', audio: moved }, { transfer: [moved.buffer as ArrayBuffer] });
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
 type UnitAudio = Omit<TtsChunk, 'index'>;
 
 export class PooledTts implements TtsEngine {
@@ -205,6 +223,12 @@ function untilAborted<T>(pending: Promise<T>, signal: AbortSignal | undefined): 
 export async function startVadThread(choice: VadChoice, settings: SpeechSettings): Promise<PooledVad> {
   const pool = await InferencePool.start({ name: 'vad', threads: 1, engines: { vad: choice }, settings, niceness: 0 });
   return new PooledVad(pool, pool.ready.vad!.name);
+}
+
+/** The end-of-turn detector's thread, at the normal priority like the VAD: the end of a turn waits on it. */
+export async function startTurnThread(model: string, settings: SpeechSettings): Promise<PooledTurnDetector> {
+  const pool = await InferencePool.start({ name: 'turn', threads: 1, engines: { turn: { model } }, settings, niceness: 0 });
+  return new PooledTurnDetector(pool, pool.ready.turn!.name);
 }
 
 export async function startSttPool(choice: SttChoice, settings: SpeechSettings, threads: number, niceness?: number): Promise<PooledStt> {

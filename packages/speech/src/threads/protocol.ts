@@ -13,6 +13,8 @@ export interface ThreadEngines {
   vad?: VadChoice;
   stt?: SttChoice;
   tts?: TtsChoice[];
+  /** the end-of-turn detector (Smart Turn), by model id */
+  turn?: { model: string };
 }
 
 export interface ThreadStart {
@@ -27,6 +29,7 @@ export interface ThreadReady {
   vad?: { name: string };
   stt?: { name: string };
   tts?: { id: string; sampleRate: number }[];
+  turn?: { name: string };
 }
 
 export type TaskRequest =
@@ -35,6 +38,7 @@ export type TaskRequest =
   | { op: 'vad.flush'; stream: number }
   | { op: 'vad.close'; stream: number }
   | { op: 'stt.transcribe'; audio: Float32Array; options?: TranscribeOptions }
+  | { op: 'turn.judge'; audio: Float32Array }
   | { op: 'tts.unit'; voice: string; unit: SpeakingUnit; options: Omit<SynthesisOptions, 'signal'> };
 
 export type ToThread = { id: number; task: TaskRequest };

@@ -10,6 +10,7 @@ import { SttEngines } from '../stt/factory.js';
 import type { SttEngine } from '../stt/types.js';
 import { TtsEngines } from '../tts/factory.js';
 import type { TtsEngine } from '../tts/types.js';
+import { SMART_TURN_SAMPLE_RATE, SmartTurnDetector } from '../turn/smart-turn.js';
 import { VadEngines } from '../vad/factory.js';
 import type { VadEngine, VadSegmenter } from '../vad/types.js';
 import type { FromThread, TaskRequest, ThreadErrorInfo, ThreadStart, ToThread } from './protocol.js';
@@ -18,6 +19,7 @@ const port = parentPort!;
 const start = workerData as ThreadStart;
 let vad: VadEngine | undefined;
 let stt: SttEngine | undefined;
+let turn: SmartTurnDetector | undefined;
 const voices = new Map<string, TtsEngine>();
 const vadStreams = new Map<number, VadSegmenter>();
 
@@ -38,6 +40,8 @@ async function run(task: TaskRequest): Promise<{ value: unknown; transfer?: Arra
       return { value: null };
     case 'stt.transcribe':
       return { value: await stt!.transcribe(task.audio, task.options) };
+    case 'turn.judge':
+      return { value: await turn!.completeProbability(task.audio) };
     case 'tts.unit': {
       const chunk = await voices.get(task.voice)!.unit(task.unit, task.options);
       return { value: chunk ?? null, transfer: chunk ? [chunk.audio.buffer as ArrayBuffer] : [] };
@@ -64,6 +68,10 @@ async function load(): Promise<void> {
   lowerPriority(start.niceness);
   if (engines.vad) vad = await VadEngines.create(engines.vad, settings);
   if (engines.stt) stt = await SttEngines.create(engines.stt, settings);
+  if (engines.turn) {
+    turn = await SmartTurnDetector.load({ model: engines.turn.model, settings });
+    await turn.completeProbability(new Float32Array(SMART_TURN_SAMPLE_RATE)); // warm-up: the first run is the slow one
+  }
   for (const choice of engines.tts ?? []) {
     const voice = await TtsEngines.create(choice, settings);
     voices.set(voice.id, voice);
@@ -73,6 +81,7 @@ async function load(): Promise<void> {
     ready: {
       ...(vad ? { vad: { name: vad.name } } : {}),
       ...(stt ? { stt: { name: stt.name } } : {}),
+      ...(turn ? { turn: { name: turn.name } } : {}),
       ...(voices.size ? { tts: [...voices.values()].map((v) => ({ id: v.id, sampleRate: v.sampleRate })) } : {}),
     },
   });
@@ -80,7 +89,7 @@ async function load(): Promise<void> {
 
 port.on('message', (message: ToThread | 'close') => {
   if (message === 'close') {
-    void Promise.allSettled([vad?.close(), stt?.close(), ...[...voices.values()].map((v) => v.close())]).then(() => process.exit(0));
+    void Promise.allSettled([vad?.close(), stt?.close(), turn?.close(), ...[...voices.values()].map((v) => v.close())]).then(() => process.exit(0));
     return;
   }
   run(message.task).then(

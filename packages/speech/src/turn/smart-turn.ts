@@ -6,7 +6,7 @@
  * start when shorter), normalised to zero mean and unit variance, then Whisper's log-mel
  * features over an 8 s window (80 × 800). The model's output is already P(complete).
  */
-import { resolveModelFile } from '@arc/models';
+import { getModel, resolveModelFile } from '@arc/models';
 import { AudioInputError } from '../errors.js';
 import { createSession, ort } from '../providers.js';
 import { DEFAULT_SPEECH_SETTINGS, type SpeechSettings } from '../settings.js';
@@ -36,6 +36,12 @@ export class SmartTurnDetector {
     readonly name: string,
     private readonly session: ort.InferenceSession,
   ) {}
+
+  /** Throws unless `model` is a smart-turn model of the manifest (a configuration check, before anything loads). */
+  static check(model: string): void {
+    const engine = getModel(model).engine;
+    if (engine !== 'smart-turn') throw new Error(`"${model}" is a ${engine} model, not a smart-turn model`);
+  }
 
   /** Loads `smart-turn-v3.2` from the model store (or `modelPath`). */
   static async load(options: { model?: string; modelPath?: string; settings?: SpeechSettings } = {}): Promise<SmartTurnDetector> {

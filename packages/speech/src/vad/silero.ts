@@ -91,6 +91,7 @@ export class VadStream implements VadSegmenter {
   private lastSpeechEndMs = 0; // end of the last frame at or above the threshold
   private lastProbability = 0;
   private pauseSent = false;
+  private resumeStartMs: number | undefined; // first speech frame after a pause event
   private samplesPushed = 0;
 
   constructor(
@@ -136,6 +137,8 @@ export class VadStream implements VadSegmenter {
     this.triggered = false;
     this.speechStartMs = undefined;
     this.silenceStartMs = undefined;
+    this.pauseSent = false;
+    this.resumeStartMs = undefined;
     return events;
   }
 
@@ -153,7 +156,15 @@ export class VadStream implements VadSegmenter {
     if (p >= threshold) {
       this.lastSpeechEndMs = nowMs;
       this.silenceStartMs = undefined;
-      this.pauseSent = false;
+      if (this.pauseSent) {
+        // Speech after a pause: it counts as the user going on once it lasts minSpeechMs (a click does not).
+        this.resumeStartMs ??= frameStartMs;
+        if (nowMs - this.resumeStartMs >= minSpeechMs) {
+          events.push({ type: 'resume', startMs: this.padStart(this.resumeStartMs) });
+          this.pauseSent = false;
+          this.resumeStartMs = undefined;
+        }
+      }
       this.speechStartMs ??= frameStartMs;
       if (!this.triggered && nowMs - this.speechStartMs >= minSpeechMs) {
         this.triggered = true;
@@ -174,6 +185,7 @@ export class VadStream implements VadSegmenter {
     }
     if (p < this.neg) {
       this.silenceStartMs ??= frameStartMs;
+      this.resumeStartMs = undefined;
       const { pauseMs } = this.options;
       if (pauseMs !== undefined && !this.pauseSent && nowMs - this.silenceStartMs >= pauseMs && nowMs - this.silenceStartMs < minSilenceMs) {
         this.pauseSent = true;
@@ -187,6 +199,8 @@ export class VadStream implements VadSegmenter {
         this.triggered = false;
         this.speechStartMs = undefined;
         this.silenceStartMs = undefined;
+        this.pauseSent = false;
+        this.resumeStartMs = undefined;
       }
     }
   }

@@ -42,6 +42,8 @@ export type VadEvent =
    * after minSilenceMs) or a pause (speech goes on). Lets work on the segment so far start early.
    */
   | { type: 'pause'; startMs: number; endMs: number }
+  /** after a pause, speech again (for at least minSpeechMs) within the same segment: the user went on */
+  | { type: 'resume'; startMs: number }
   | { type: 'speech-end'; startMs: number; endMs: number };
 
 export interface SpeechSegment {
