@@ -136,10 +136,11 @@ export class TurnController {
     return this.history;
   }
 
-  /** Does a brain or TTS event with this request id belong to the turn in progress? */
+  /** Does a brain or TTS event with this request id belong to the turn in progress (or to what was heard of the last one cut)? */
   owns(requestId: string): boolean {
     const turn = this.turn;
-    return turn !== undefined && (requestId === turn.requestId || turn.sentAt.has(requestId));
+    if (turn !== undefined && (requestId === turn.requestId || turn.sentAt.has(requestId))) return true;
+    return this.interrupted?.sentAt.has(requestId) ?? false;
   }
 
   // ------------------------------------------------------------------ the user

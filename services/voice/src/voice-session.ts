@@ -11,6 +11,7 @@ import { UtteranceBuffer, int16ToFloat32, type SttEngine, type Transcript, type 
 import type { VoiceConfig } from './config.js';
 import { RoomListener } from './room-listener.js';
 import { TurnController } from './turn-controller.js';
+import { pauseEndsTurn } from './turn-policy.js';
 import { UtteranceCutter, type UtteranceEvent } from './utterances.js';
 
 const SAMPLE_RATE = 16_000;
@@ -217,22 +218,23 @@ export class VoiceSession {
 
   /**
    * Smart turn: is this pause the end of the turn? The model hears the turn so far (its last
-   * 8 s). Complete → the utterance ends here, without waiting for the VAD's maximum silence;
-   * incomplete → keep listening (the next pause is judged again). If the user speaks before the
-   * judgment is back, it no longer applies.
+   * 8 s) and the early transcript says how it reads (turn-policy.ts). Over → the utterance ends
+   * here, without waiting for the VAD's maximum silence; not over → keep listening (the next
+   * pause is judged again). If the user speaks before the judgment is back, it no longer applies.
    */
   private judgePause(startSample: number, endSample: number): void {
     const detector = this.deps.turnDetector!;
     const token = this.cutter.pauseToken;
     const audio = int16ToFloat32(this.audio.slice(startSample, endSample));
     const askedAt = performance.now();
-    detector.completeProbability(audio).then(
-      (probability) => {
+    const early = this.early?.startSample === startSample && this.early.endSample === endSample ? this.early.transcript : undefined;
+    Promise.all([detector.completeProbability(audio), early?.then((t) => t.text) ?? '']).then(
+      ([probability, transcript]) => {
         if (this.ended) return;
-        const complete = probability >= this.deps.config.VOICE_TURN_THRESHOLD;
+        const complete = pauseEndsTurn({ probability, transcript }, this.deps.config.VOICE_TURN_THRESHOLD);
         this.turnJudgments[complete ? 'complete' : 'incomplete']++;
         this.deps.logger.debug(
-          { room: this.init.roomName, probability: Math.round(probability * 1000) / 1000, complete, judge_ms: Math.round(performance.now() - askedAt) },
+          { room: this.init.roomName, probability: Math.round(probability * 1000) / 1000, transcript, complete, judge_ms: Math.round(performance.now() - askedAt) },
           'pause judged',
         );
         if (complete) for (const event of this.cutter.endTurn(token, endSample)) this.onUtteranceEvent(event);

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { AccessToken } from 'livekit-server-sdk';
 import { dispose } from '@livekit/rtc-node';
 import { Conversation } from '@arc/cli';
-import { MoonshineStt, espeakSpeech, float32ToInt16, int16ToFloat32, wordErrors } from '@arc/speech';
+import { MoonshineStt, PiperVoice, espeakSpeech, float32ToInt16, int16ToFloat32, resample, wordErrors } from '@arc/speech';
 import {
   collect,
   freePort,
@@ -34,6 +34,29 @@ function startBrain(): ManagedProcess {
 /** espeak-ng speech, 16 kHz mono Int16 — a voice unlike the agent's Piper voice. */
 const speech = (text: string): Int16Array => float32ToInt16(espeakSpeech(text, { wordsPerMinute: 150 }));
 
+/** Piper speech, 16 kHz mono Int16: a neural voice, closer to a person's for the end-of-turn model. */
+async function piperSpeech(...parts: (string | number)[]): Promise<Int16Array> {
+  const voice = await PiperVoice.load({});
+  const pieces: Float32Array[] = [];
+  for (const part of parts) {
+    if (typeof part === 'number') pieces.push(new Float32Array(16 * part)); // a pause, ms
+    else {
+      const { audio, sampleRate } = await voice.synthesize(part);
+      pieces.push(resample(int16ToFloat32(audio), sampleRate, 16_000));
+    }
+  }
+  await voice.close();
+  const out = new Float32Array(pieces.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const piece of pieces) {
+    out.set(piece, at);
+    at += piece.length;
+  }
+  return float32ToInt16(out);
+}
+
+const words = (text: string) => text.toLowerCase().replace(/[^a-z' ]/g, ' ').split(/\s+/).filter(Boolean);
+
 const ANSWERS: Record<string, string> = {};
 before(async () => {
   nats = await startNatsServer();
@@ -46,6 +69,8 @@ before(async () => {
   model = await startScriptedOpenAIServer({
     script: (request) => {
       const said = request.lastUserMessage.toLowerCase();
+      // A fairy tale is told slowly, as a big model would: the brain is still at it when the user cuts in.
+      if (said.includes('fairy')) return { type: 'text', text: ANSWERS.story!, chunkDelayMs: 120 };
       const key = said.includes('weather') ? 'first' : said.includes('tomorrow') ? 'next' : said.includes('story') ? 'story' : undefined;
       return { type: 'text', text: key ? ANSWERS[key]! : 'Okay, I can help with that.' };
     },
@@ -154,6 +179,63 @@ test('barge-in: speech over the agent stops it (target 300 ms); a 100 ms noise d
   await user.leave();
   await cancels.close();
 });
+
+test('smart turn: a 700 ms pause mid-sentence gives one turn with the whole sentence; the words before it are an interim transcript', { timeout: 120_000 }, async () => {
+  const requests = await collect(nats.url, 'agent.brain.request');
+  const interim = await collect(nats.url, 'agent.voice.transcript.interim');
+  const question = await piperSpeech('What is the weather like in', 700, 'Paris today?');
+  const user = await joinRoom('pause-room', 'user-4');
+  const result = await user.ask(question);
+  await user.leave();
+  assert.ok(result.answer.length > 0, 'answered');
+  await requests.waitForCount(1);
+  const asked = requests.messages.map((m) => m.payload.user_input as string);
+  assert.equal(asked.length, 1, `one turn, not cut at the pause: ${JSON.stringify(asked)}`);
+  const wer = wordErrors('What is the weather like in Paris today?', asked[0]!).wer;
+  assert.ok(wer <= 0.2, `the whole sentence (WER ${(wer * 100).toFixed(0)}%): "${asked[0]}"`);
+  const session = requests.messages[0]!.payload.session_id;
+  const before = interim.messages.filter((m) => m.payload.session_id === session).map((m) => m.payload.text as string);
+  assert.ok(before.some((text) => /weather/i.test(text) && !/paris/i.test(text)), `interim transcript of the words before the pause: ${JSON.stringify(before)}`);
+  await Promise.all([requests.close(), interim.close()]);
+});
+
+test('barge-in while the brain still generates: TTS and brain cancelled; the next turn\'s history holds only what was heard, interrupted', { timeout: 120_000 }, async () => {
+  const requests = await collect(nats.url, 'agent.brain.request');
+  const brainCancels = await collect(nats.url, 'agent.brain.cancel');
+  const ttsCancels = await collect(nats.url, 'agent.tts.cancel');
+  const user = await joinRoom('heard-room', 'user-5');
+  await user.ask(speech('Please tell me a fairy tale.'), { interruptWith: speech('Stop, wait a moment please.'), interruptAfterMs: 1500 });
+  await ttsCancels.waitForCount(1);
+  await brainCancels.waitForCount(1);
+  const story = requests.messages[0]!.payload;
+  assert.equal(brainCancels.messages[0]!.payload.request_id, story.request_id, 'the brain is told to stop that answer');
+  assert.equal(brainCancels.messages[0]!.payload.reason, 'barge_in');
+  const generated = model.requests.find((r) => r.lastUserMessage.toLowerCase().includes('fairy'))!;
+  await waitUntil(() => generated.abortedAt !== undefined, 5_000, 'the model call is aborted');
+  // The interruption itself is a turn; then one more, to see the history.
+  await requests.waitForCount(2);
+  await user.ask(speech('What were you saying?'));
+  await user.leave();
+  await requests.waitForCount(3);
+  const history = requests.messages[2]!.payload.context.previous_turns as { user: string; agent: string; interrupted?: boolean }[];
+  const cut = history.find((turn) => /fairy/i.test(turn.user))!;
+  assert.ok(cut, JSON.stringify(history));
+  assert.equal(cut.interrupted, true);
+  const heard = words(cut.agent);
+  const told = words(ANSWERS.story!);
+  console.log(`heard before the cut: "${cut.agent}" (${heard.length} of ${told.length} words)`);
+  assert.ok(heard.length > 0 && heard.length < told.length / 2, `only the heard part: "${cut.agent}"`);
+  assert.deepEqual(heard, told.slice(0, heard.length), 'the words heard are the start of the story');
+  await Promise.all([requests.close(), brainCancels.close(), ttsCancels.close()]);
+});
+
+async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error(`timed out waiting: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 test('brain worker killed → the fallback is heard and agent.voice.error published; restarted → the next turn works', { timeout: 120_000 }, async () => {
   const errors = await collect(nats.url, 'agent.voice.error');

@@ -22,6 +22,8 @@ const FRAME_MS = 20;
 const FRAME_SAMPLES = (TALK_SAMPLE_RATE * FRAME_MS) / 1000;
 /** Int16 RMS above which a received frame counts as agent speech (not comfort noise). */
 const SPEECH_RMS = 300;
+/** frames kept from before the first loud one: the answer's first word starts quietly (200 ms) */
+const PRE_ROLL_FRAMES = 200 / FRAME_MS;
 
 export interface TalkOptions {
   livekitUrl: string;
@@ -76,6 +78,7 @@ export class Conversation {
   private track: LocalAudioTrack | undefined;
   private recording = false;
   private recorded: Int16Array[] = [];
+  private preRoll: Int16Array[] = [];
   private firstSpeechAt: number | undefined;
   private lastSpeechAt: number | undefined;
   private speechFrameTimes: number[] = [];
@@ -124,6 +127,16 @@ export class Conversation {
           this.speechFrameTimes.push(now);
         }
         if (this.firstSpeechAt !== undefined) this.recorded.push(new Int16Array(frame.data));
+        else {
+          // The quiet onset of the first word comes before the first frame loud enough to count.
+          this.preRoll.push(new Int16Array(frame.data));
+          if (this.preRoll.length > PRE_ROLL_FRAMES) this.preRoll.shift();
+          continue;
+        }
+        if (this.preRoll.length > 0) {
+          this.recorded.unshift(...this.preRoll);
+          this.preRoll = [];
+        }
       }
     })().catch(() => {});
   }
@@ -147,6 +160,7 @@ export class Conversation {
   private async answer(options: AskOptions, questionMs: number, answerTimeoutMs = this.options.answerTimeoutMs ?? 20_000): Promise<TalkResult> {
     const questionEndedAt = performance.now();
     this.recorded = [];
+    this.preRoll = [];
     this.firstSpeechAt = undefined;
     this.lastSpeechAt = undefined;
     this.speechFrameTimes = [];
