@@ -1,5 +1,6 @@
 import { Type, type Static } from '@arc/runtime';
 import { SpeechConfig, SttEngines, VadEngines } from '@arc/speech';
+import { DEFAULT_BACKCHANNELS } from './turn-policy.js';
 
 export const DEFAULT_VOICE_FALLBACK = "Sorry, I can't answer right now. Please try again in a moment.";
 export const DEFAULT_BUSY_MESSAGE = 'All our agents are busy right now. Please try again in a moment.';
@@ -31,6 +32,16 @@ export const VoiceConfig = Type.Composite([SpeechConfig, Type.Object({
     default: 1_500,
     description: 'smart-turn: silence that ends a turn whatever the model says (a user judged mid-sentence who says no more)',
   }),
+  VOICE_INTERRUPTION_RESUME: Type.Boolean({
+    default: true,
+    description: 'speech over the agent stops it at once; if it holds no words (a noise) or only a backchannel, the agent goes on from the sentence it was cut in',
+  }),
+  VOICE_BACKCHANNELS: Type.String({
+    pattern: "^[a-z'-]+(,[a-z'-]+)*$",
+    default: DEFAULT_BACKCHANNELS,
+    description: 'words that, said alone over the agent, only show the user is listening (comma-separated, lower case)',
+  }),
+  VOICE_BACKCHANNEL_MAX_WORDS: Type.Integer({ minimum: 1, maximum: 10, default: 3, description: 'a backchannel has at most this many words' }),
   VOICE_EOU_SILENCE_MS: Type.Integer({ minimum: 100, maximum: 5_000, default: 500, description: 'vad mode: silence that ends a user turn' }),
   VOICE_EARLY_STT_MS: Type.Integer({
     minimum: 0,

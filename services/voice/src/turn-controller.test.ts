@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { silentLogger } from '@arc/testkit';
 import type { BrainPartial, BrainResponse, TtsCompleted, VoiceErrorType } from '@arc/contracts';
+import { DEFAULT_BACKCHANNELS, isBackchannel } from './turn-policy.js';
 import { TurnController, type BrainTurnRequest, type Clock, type SpokenSentence } from './turn-controller.js';
 
 class FakeClock implements Clock {
@@ -35,7 +36,7 @@ class FakeClock implements Clock {
 
 class NoWorker extends Error {}
 
-function setup(options: { brainTimeoutMs?: number; failSpeak?: (s: SpokenSentence) => Error | undefined } = {}) {
+function setup(options: { brainTimeoutMs?: number; failSpeak?: (s: SpokenSentence) => Error | undefined; backchannels?: boolean } = {}) {
   const clock = new FakeClock();
   const brain: BrainTurnRequest[] = [];
   const spoken: SpokenSentence[] = [];
@@ -50,6 +51,7 @@ function setup(options: { brainTimeoutMs?: number; failSpeak?: (s: SpokenSentenc
     brainTimeoutMs: options.brainTimeoutMs ?? 4_000,
     fallbackResponse: 'Sorry, try again.',
     maxPreviousTurns: 10,
+    ...(options.backchannels ? { isBackchannel: (text: string) => isBackchannel(text, new Set(DEFAULT_BACKCHANNELS.split(',')), 3) } : {}),
     newRequestId: () => `req-${++ids}`,
     newTraceId: () => `trace-${ids}`,
     ports: {
@@ -265,4 +267,49 @@ test('events for other requests are ignored; end() cancels what is playing and s
   t.say('Anyone?');
   assert.equal(t.brain.length, 1, 'nothing after the end');
   assert.equal(t.errors.length, 0, 'no timer fired after the end');
+});
+
+test('a noise that stopped the agent: no words, so it goes on from the sentence it was cut in, then with what came meanwhile', () => {
+  const t = setup({ backchannels: true });
+  t.say('Tell me a story.');
+  t.partial('req-1', 0, 'Once upon a time.');
+  t.partial('req-1', 1, 'There was a town.');
+  t.completed('req-1-s0');
+  t.controller.speechStarted(); // a cough
+  assert.deepEqual(t.cancels, ['barge_in'], 'stopped at once');
+  assert.deepEqual(t.brainCancels, [], 'the brain goes on until the words are known');
+  t.partial('req-1', 2, 'By the sea.');
+  assert.equal(t.spoken.length, 2, 'held while the user speaks');
+  t.controller.speechEnded();
+  t.completed('req-1-s1', { status: 'cancelled', heard_text: 'There' });
+  t.controller.transcript('', t.clock.now());
+  assert.deepEqual(t.spoken.slice(2).map((s) => s.text), ['There was a town.', 'By the sea.'], 'resumed from the cut sentence');
+  assert.equal(t.spoken[2]!.requestId, 'req-1-s2', 'resumed sentences get new ids');
+  assert.equal(t.controller.current, 'agent_speaking');
+  assert.equal(t.controller.resumes, 1);
+  t.response('req-1', 'Once upon a time. There was a town. By the sea.');
+  t.completed('req-1-s1'); // a late report of the cut sentence changes nothing
+  t.completed('req-1-s2');
+  t.completed('req-1-s3');
+  assert.equal(t.controller.current, 'listening');
+  t.say('Nice.');
+  assert.deepEqual(t.brain[1]!.previousTurns, [{ user: 'Tell me a story.', agent: 'Once upon a time. There was a town. By the sea.' }], 'not recorded as interrupted');
+});
+
+test('a backchannel over the agent resumes it; real words take the turn and cancel the brain', () => {
+  const t = setup({ backchannels: true });
+  t.say('Tell me a story.');
+  t.partial('req-1', 0, 'Once upon a time.');
+  t.controller.speechStarted();
+  t.controller.speechEnded();
+  t.controller.transcript('Mm-hmm.', t.clock.now());
+  assert.deepEqual(t.spoken.map((s) => s.text), ['Once upon a time.', 'Once upon a time.']);
+  assert.equal(t.brain.length, 1, 'a backchannel is not a turn');
+  t.controller.speechStarted();
+  t.controller.speechEnded();
+  t.completed('req-1-s1', { status: 'cancelled', heard_text: 'Once upon' });
+  t.controller.transcript('Wait, what time is it?', t.clock.now());
+  assert.deepEqual(t.brainCancels, [{ requestId: 'req-1', reason: 'barge_in' }]);
+  assert.equal(t.brain[1]!.userText, 'Wait, what time is it?');
+  assert.deepEqual(t.brain[1]!.previousTurns, [{ user: 'Tell me a story.', agent: 'Once upon', interrupted: true }]);
 });

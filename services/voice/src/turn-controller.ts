@@ -74,6 +74,11 @@ export interface TurnControllerOptions {
   brainTimeoutMs: number;
   fallbackResponse: string;
   maxPreviousTurns: number;
+  /**
+   * Words said over the agent that only show the user is listening ("mm-hmm", "okay"): the
+   * agent resumes rather than giving up the turn. Without it, every interruption is a barge-in.
+   */
+  isBackchannel?: (transcript: string) => boolean;
   newRequestId: () => string;
   newTraceId: () => string;
 }
@@ -100,6 +105,16 @@ interface Turn {
   measured: boolean;
   /** the busy notice was sent for this turn */
   noticed: boolean;
+  /**
+   * The user cut in: playback is stopped, but until their words are known the turn is only
+   * suspended. Sentences the brain sends meanwhile are held; a noise or a backchannel resumes.
+   */
+  suspended: boolean;
+  held: string[];
+  /** sentences sent to TTS so far, resumed ones included (their request ids count on) */
+  sent: number;
+  /** the brain's whole answer, once it came */
+  answer: string | undefined;
 }
 
 export class TurnController {
@@ -109,6 +124,8 @@ export class TurnController {
   private readonly history: PreviousTurn[] = [];
   private readonly voiceToVoice: number[] = [];
   private readonly clock: Clock;
+  /** answers resumed after a false interruption or a backchannel */
+  resumes = 0;
   /** words of a turn the user went on from: they open the next transcript */
   private carried: string | undefined;
   /** the last turn cut by a barge-in: reports of what was heard of it still come in */
@@ -149,7 +166,9 @@ export class TurnController {
   speechStarted(): void {
     if (this.state === 'ended') return;
     const turn = this.turn;
-    if (turn && turn.pending.size > 0) this.bargeIn(turn);
+    if (turn?.suspended) {
+      // already stopped for the user: their words decide
+    } else if (turn && turn.pending.size > 0) this.bargeIn(turn);
     else if (turn) this.goOn(turn);
     this.state = 'user_speaking';
   }
@@ -162,6 +181,12 @@ export class TurnController {
   /** STT: the words of a finished utterance (empty when there were none) and when it ended. */
   transcript(text: string, speechEndAt: number): void {
     if (this.state === 'ended') return;
+    const cut = this.turn?.suspended ? this.turn : undefined;
+    if (cut) {
+      const said = text.trim();
+      if (!said || this.options.isBackchannel?.(said)) return this.resume(cut, said);
+      this.confirmBargeIn(cut);
+    }
     const carried = this.carried;
     this.carried = undefined;
     const words = [carried, text.trim()].filter(Boolean).join(' ');
@@ -192,7 +217,8 @@ export class TurnController {
     const turn = this.activeTurn(response.request_id);
     if (!turn || turn.answered) return;
     this.answered(turn);
-    turn.history.agent = response.agent_response;
+    turn.answer = response.agent_response;
+    if (!turn.suspended) turn.history.agent = response.agent_response;
     if (turn.spoken.length === 0 && response.agent_response.trim()) this.say(turn, response.agent_response);
     this.finishIfDone(turn);
   }
@@ -201,7 +227,8 @@ export class TurnController {
     const turn = this.activeTurn(error.request_id);
     if (!turn || turn.answered) return;
     this.answered(turn);
-    turn.history.agent = error.fallback_response;
+    turn.answer = error.fallback_response;
+    if (!turn.suspended) turn.history.agent = error.fallback_response;
     if (error.fallback_response.trim()) this.say(turn, error.fallback_response);
     this.finishIfDone(turn);
   }
@@ -261,6 +288,10 @@ export class TurnController {
       timer: undefined,
       measured: false,
       noticed: false,
+      suspended: false,
+      held: [],
+      sent: 0,
+      answer: undefined,
     };
     const previousTurns = maxPreviousTurns > 0 ? this.history.slice(-maxPreviousTurns).map((t) => ({ ...t })) : [];
     this.turn = turn;
@@ -299,7 +330,11 @@ export class TurnController {
   }
 
   private say(turn: Turn, text: string): void {
-    const sentence: SpokenSentence = { requestId: `${turn.requestId}-s${turn.sentAt.size}`, traceId: turn.traceId, text };
+    if (turn.suspended) {
+      turn.held.push(text);
+      return;
+    }
+    const sentence: SpokenSentence = { requestId: `${turn.requestId}-s${turn.sent++}`, traceId: turn.traceId, text };
     turn.spoken.push(text);
     turn.sentAt.set(sentence.requestId, this.clock.now());
     turn.pending.add(sentence.requestId);
@@ -317,7 +352,7 @@ export class TurnController {
 
   /** All of an answered turn's sentences have played (or failed): back to listening. */
   private finishIfDone(turn: Turn): void {
-    if (this.turn !== turn || !turn.answered || turn.pending.size > 0) return;
+    if (this.turn !== turn || !turn.answered || turn.pending.size > 0 || turn.suspended) return;
     this.turn = undefined;
     if (this.state === 'agent_speaking' || this.state === 'thinking') this.state = 'listening';
   }
@@ -330,11 +365,45 @@ export class TurnController {
   private bargeIn(turn: Turn): void {
     this.options.logger.info({ request_id: turn.requestId }, 'barge-in: cancelling agent speech');
     this.options.ports.cancelSpeech(turn.traceId, 'barge_in');
-    if (!turn.answered) this.options.ports.cancelThinking(turn.requestId, turn.traceId, 'barge_in');
     turn.history.interrupted = true;
     this.interrupted = turn;
     this.recordHeard(turn);
+    if (!this.options.isBackchannel) return this.confirmBargeIn(turn);
+    // Stopped at once; given up only if the user's words turn out to take the turn.
+    turn.suspended = true;
+    turn.pending.clear();
+  }
+
+  /** The interruption holds words that take the turn: the answer is over for good. */
+  private confirmBargeIn(turn: Turn): void {
+    if (!turn.answered) this.options.ports.cancelThinking(turn.requestId, turn.traceId, 'barge_in');
+    turn.suspended = false;
     this.drop(turn);
+  }
+
+  /**
+   * A false interruption (no words: a noise, a cough) or a backchannel: the agent goes on from
+   * the sentence it was cut in, then with what the brain sent meanwhile.
+   */
+  private resume(turn: Turn, said: string): void {
+    this.options.logger.info({ request_id: turn.requestId, said }, said ? 'backchannel: the agent goes on' : 'false interruption: the agent goes on');
+    this.resumes++;
+    const ids = [...turn.sentAt.keys()];
+    const cutAt = ids.findIndex((id, i) => turn.heard.get(id) !== turn.spoken[i]);
+    const again = [...(cutAt < 0 ? [] : turn.spoken.slice(cutAt)), ...turn.held];
+    for (const id of cutAt < 0 ? [] : ids.slice(cutAt)) {
+      turn.sentAt.delete(id);
+      turn.heard.delete(id);
+    }
+    turn.spoken.splice(cutAt < 0 ? turn.spoken.length : cutAt);
+    turn.held = [];
+    turn.suspended = false;
+    delete turn.history.interrupted;
+    turn.history.agent = turn.answer ?? '';
+    if (this.interrupted === turn) this.interrupted = undefined;
+    this.state = turn.answered && again.length === 0 ? 'listening' : 'thinking';
+    for (const text of again) this.say(turn, text);
+    this.finishIfDone(turn);
   }
 
   /** A cancelled sentence of an interrupted turn: TTS says how much of it was heard. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { endsUnfinished, pauseEndsTurn } from './turn-policy.js';
+import { DEFAULT_BACKCHANNELS, endsUnfinished, isBackchannel, pauseEndsTurn } from './turn-policy.js';
 
 test('a transcript that stops on an article, preposition, conjunction or auxiliary is unfinished', () => {
   for (const text of ["I'd like to book a table for", 'What is the weather like in?', 'My name is.', 'So I was thinking that maybe we could', 'Tea or', 'I want the']) {
@@ -16,4 +16,11 @@ test('a pause ends the turn when the model says complete and the words do not le
   assert.equal(pauseEndsTurn({ probability: 0.98, transcript: "I'd like to book a table for" }, 0.5), false, 'the words win over a confident model');
   assert.equal(pauseEndsTurn({ probability: 0.2, transcript: 'Please tell me a story.' }, 0.5), false, 'the model says the speaker is not done');
   assert.equal(pauseEndsTurn({ probability: 0.5, transcript: 'Yes.' }, 0.5), true, 'the threshold itself counts as complete');
+  assert.equal(pauseEndsTurn({ probability: 0.1, transcript: '' }, 0.5), true, 'no words: nothing to wait for');
+});
+
+test('backchannels: a few listening words; anything more, or any other word, takes the turn', () => {
+  const list = new Set(DEFAULT_BACKCHANNELS.split(','));
+  for (const text of ['Mm-hmm.', 'Yeah.', 'Okay, okay.', 'Right.', 'I see.', 'Uh-huh']) assert.equal(isBackchannel(text, list, 3), true, text);
+  for (const text of ['Stop.', 'Yeah, but what about tomorrow?', 'Okay okay okay okay', '', 'No.']) assert.equal(isBackchannel(text, list, 3), false, text);
 });

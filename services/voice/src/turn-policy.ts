@@ -29,7 +29,20 @@ export interface PauseJudgment {
   transcript: string;
 }
 
-/** Does this pause end the turn? */
+/** Does this pause end the turn? No words at all (a noise, a breath) end it at once: there is nothing to wait for. */
 export function pauseEndsTurn(judgment: PauseJudgment, threshold: number): boolean {
+  if (!/[a-z0-9]/i.test(judgment.transcript)) return true;
   return judgment.probability >= threshold && !endsUnfinished(judgment.transcript);
 }
+
+/**
+ * Words the user says while the agent speaks to show they are listening, not to take the turn
+ * ("mm-hmm", "yeah", "okay"): at most `maxWords` words, every one of them in `backchannels`.
+ */
+export function isBackchannel(transcript: string, backchannels: ReadonlySet<string>, maxWords: number): boolean {
+  const words = transcript.toLowerCase().replace(/[’]/g, "'").match(/[a-z'-]+/g) ?? [];
+  if (words.length === 0 || words.length > maxWords) return false;
+  return words.every((word) => backchannels.has(word.replace(/^-+|-+$/g, '')));
+}
+
+export const DEFAULT_BACKCHANNELS = 'mm,mmm,mm-hmm,mhm,hmm,uh-huh,uh,um,yeah,yep,yes,okay,ok,right,sure,alright,i,see,got,it,oh,ah,aha,cool,nice,wow';

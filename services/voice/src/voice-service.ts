@@ -55,7 +55,7 @@ export class VoiceService {
   /** tracks whose user has heard the busy notice (so reconciling does not repeat it) */
   private readonly noticed = new Set<string>();
   private stopping = false;
-  private counts = { webhooksRejected: 0, agentTracksIgnored: 0, busyNotices: 0 };
+  private counts = { webhooksRejected: 0, agentTracksIgnored: 0, busyNotices: 0, turnsEndedAtPause: 0, pausesMidTurn: 0, resumes: 0 };
 
   constructor(private readonly options: VoiceServiceOptions) {
     const { bus, config, instanceId } = options;
@@ -124,12 +124,17 @@ export class VoiceService {
     this.counts.webhooksRejected++;
   }
 
-  metrics(): { webhooks_rejected: number; agent_tracks_ignored: number; busy_notices: number; voice_to_voice_p50_ms?: number } {
+  metrics(): Record<string, number> {
     const samples = [...this.pastVoiceToVoice, ...[...this.sessions.values()].flatMap((s) => s.voiceToVoiceSamples)].sort((a, b) => a - b);
+    const live = [...this.sessions.values()];
     return {
       webhooks_rejected: this.counts.webhooksRejected,
       agent_tracks_ignored: this.counts.agentTracksIgnored,
       busy_notices: this.counts.busyNotices,
+      // turn-taking, since the worker started
+      turns_ended_at_pause: this.counts.turnsEndedAtPause + live.reduce((n, s) => n + s.turnJudgments.complete, 0),
+      pauses_judged_mid_turn: this.counts.pausesMidTurn + live.reduce((n, s) => n + s.turnJudgments.incomplete, 0),
+      interruptions_resumed: this.counts.resumes + live.reduce((n, s) => n + s.controller.resumes, 0),
       ...(samples.length ? { voice_to_voice_p50_ms: Math.round(samples[Math.floor(samples.length / 2)]!) } : {}),
     };
   }
@@ -297,6 +302,9 @@ export class VoiceService {
         onEnded: (ended, reason) => {
           if (this.sessions.get(room) === ended) this.sessions.delete(room);
           this.pastVoiceToVoice.push(...ended.voiceToVoiceSamples);
+          this.counts.turnsEndedAtPause += ended.turnJudgments.complete;
+          this.counts.pausesMidTurn += ended.turnJudgments.incomplete;
+          this.counts.resumes += ended.controller.resumes;
           if (this.pastVoiceToVoice.length > MAX_KEPT_SAMPLES) this.pastVoiceToVoice.splice(0, this.pastVoiceToVoice.length - MAX_KEPT_SAMPLES);
           this.updateAdmission();
           // The user may still be there, talking to no one: look again shortly.

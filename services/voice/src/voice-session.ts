@@ -11,7 +11,7 @@ import { UtteranceBuffer, int16ToFloat32, type SttEngine, type Transcript, type 
 import type { VoiceConfig } from './config.js';
 import { RoomListener } from './room-listener.js';
 import { TurnController } from './turn-controller.js';
-import { pauseEndsTurn } from './turn-policy.js';
+import { isBackchannel, pauseEndsTurn } from './turn-policy.js';
 import { UtteranceCutter, type UtteranceEvent } from './utterances.js';
 
 const SAMPLE_RATE = 16_000;
@@ -76,11 +76,13 @@ export class VoiceSession {
         };
     this.vad = deps.vad.stream({ threshold: config.VOICE_VAD_THRESHOLD, minSpeechMs: config.VOICE_MIN_SPEECH_MS, speechPadMs: 30, ...silence });
     const room = init.roomName;
+    const backchannels = new Set(config.VOICE_BACKCHANNELS.split(','));
     this.turns = new TurnController({
       logger: logger.child({ room, session_id: this.sessionId }),
       brainTimeoutMs: config.VOICE_BRAIN_TIMEOUT_MS,
       fallbackResponse: config.VOICE_FALLBACK_RESPONSE,
       maxPreviousTurns: config.VOICE_MAX_PREVIOUS_TURNS,
+      ...(config.VOICE_INTERRUPTION_RESUME ? { isBackchannel: (text: string) => isBackchannel(text, backchannels, config.VOICE_BACKCHANNEL_MAX_WORDS) } : {}),
       newRequestId: () => newRequestId('req'),
       newTraceId,
       ports: {
@@ -225,7 +227,8 @@ export class VoiceSession {
   private judgePause(startSample: number, endSample: number): void {
     const detector = this.deps.turnDetector!;
     const token = this.cutter.pauseToken;
-    const audio = int16ToFloat32(this.audio.slice(startSample, endSample));
+    // The model hears the silence so far too, as it was trained to.
+    const audio = int16ToFloat32(this.audio.slice(startSample, this.audio.end));
     const askedAt = performance.now();
     const early = this.early?.startSample === startSample && this.early.endSample === endSample ? this.early.transcript : undefined;
     Promise.all([detector.completeProbability(audio), early?.then((t) => t.text) ?? '']).then(
@@ -233,9 +236,9 @@ export class VoiceSession {
         if (this.ended) return;
         const complete = pauseEndsTurn({ probability, transcript }, this.deps.config.VOICE_TURN_THRESHOLD);
         this.turnJudgments[complete ? 'complete' : 'incomplete']++;
-        this.deps.logger.debug(
+        this.deps.logger.info(
           { room: this.init.roomName, probability: Math.round(probability * 1000) / 1000, transcript, complete, judge_ms: Math.round(performance.now() - askedAt) },
-          'pause judged',
+          complete ? 'pause judged the end of the turn' : 'pause judged mid-turn: listening on',
         );
         if (complete) for (const event of this.cutter.endTurn(token, endSample)) this.onUtteranceEvent(event);
       },

@@ -70,7 +70,7 @@ before(async () => {
     script: (request) => {
       const said = request.lastUserMessage.toLowerCase();
       // A fairy tale is told slowly, as a big model would: the brain is still at it when the user cuts in.
-      if (said.includes('fairy')) return { type: 'text', text: ANSWERS.story!, chunkDelayMs: 120 };
+      if (said.includes('fairy')) return { type: 'text', text: ANSWERS.story!, chunkDelayMs: 250 };
       const key = said.includes('weather') ? 'first' : said.includes('tomorrow') ? 'next' : said.includes('story') ? 'story' : undefined;
       return { type: 'text', text: key ? ANSWERS[key]! : 'Okay, I can help with that.' };
     },
@@ -228,6 +228,28 @@ test('barge-in while the brain still generates: TTS and brain cancelled; the nex
   assert.deepEqual(heard, told.slice(0, heard.length), 'the words heard are the start of the story');
   await Promise.all([requests.close(), brainCancels.close(), ttsCancels.close()]);
 });
+
+for (const [what, sound] of [
+  ['a backchannel ("yeah")', () => speech('Yeah.')],
+  ['a wordless noise burst (400 ms)', () => float32ToInt16(espeakSpeech('hello there', { wordsPerMinute: 200 }).reverse().slice(0, 16 * 400))],
+] as const) {
+  test(`${what} over the agent: it goes on from the sentence it was cut in, and the story is told whole`, { timeout: 120_000 }, async () => {
+    const requests = await collect(nats.url, 'agent.brain.request');
+    const brainCancels = await collect(nats.url, 'agent.brain.cancel');
+    const user = await joinRoom(`resume-room-${what.length}`, `user-r${what.length}`);
+    const told = await user.ask(speech('Please tell me a story.'), { interruptWith: sound(), interruptAfterMs: 2500 });
+    await user.ask(speech('Thank you.'));
+    await user.leave();
+    await requests.waitForCount(2);
+    const history = requests.messages[1]!.payload.context.previous_turns as { user: string; agent: string; interrupted?: boolean }[];
+    assert.equal(requests.messages.length, 2, `no turn of its own: ${JSON.stringify(requests.messages.map((m) => m.payload.user_input))}`);
+    assert.deepEqual(history.at(-1), { user: history.at(-1)!.user, agent: ANSWERS.story }, 'the whole story, not interrupted');
+    assert.equal(brainCancels.messages.length, 0, 'the brain was never told to stop');
+    console.log(`${what}: story heard for ${Math.round(told.answerMs)} ms`);
+    assert.ok(told.answerMs > 12_000, `the story went on (${Math.round(told.answerMs)} ms heard)`);
+    await Promise.all([requests.close(), brainCancels.close()]);
+  });
+}
 
 async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const until = Date.now() + timeoutMs;

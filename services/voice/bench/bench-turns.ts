@@ -1,0 +1,199 @@
+/**
+ * npm run bench:turns — turn-taking through the real stack (nats-server, livekit-server, voice,
+ * brain and TTS workers; the brain's model is the scripted OpenAI-compatible test server at zero
+ * delay), once per end-of-turn mode: vad (the baseline, VOICE_EOU_SILENCE_MS=500) and
+ * smart-turn. Scenarios come from turn-scenarios.json. It measures:
+ *   - false end of turn: a sentence with a pause inside asked about in more than one request;
+ *   - end-of-turn delay: end of the user's audio → the brain request on the bus;
+ *   - voice-to-voice at the listener;
+ *   - barge-in latency: the user's speech starts → the agent's audio stops at the listener;
+ *   - false interruptions: a backchannel or a noise burst that stops the agent; and resumes.
+ * Prints a table, writes bench-results/turns.json. BENCH_MODES=smart-turn,vad chooses modes.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { dispose } from '@livekit/rtc-node';
+import { parseTimestampMs, preciseNowMs } from '@arc/contracts';
+import { Conversation, type TalkResult } from '@arc/cli';
+import { espeakSpeech, float32ToInt16 } from '@arc/speech';
+import { REPO_ROOT, collect, freePort, startLiveKitServer, startNatsServer, startProcess, startScriptedOpenAIServer, type ManagedProcess } from '@arc/testkit';
+
+interface Scenario {
+  kind: 'complete' | 'pause' | 'barge_in' | 'backchannel' | 'noise';
+  name: string;
+  parts?: (string | number)[];
+  noise?: 'white' | 'reversed';
+  ms?: number;
+}
+const data = JSON.parse(readFileSync(join(REPO_ROOT, 'services/voice/bench/turn-scenarios.json'), 'utf8')) as { speeds: number[]; scenarios: Scenario[] };
+const MODES = (process.env.BENCH_MODES ?? 'vad,smart-turn').split(',');
+const LONG_ANSWER = 'Here is a short story. A fox lived at the edge of a quiet wood. Every night it crept into the village to look for food. One winter the snow was so deep that it could not get back.';
+
+const percentile = (values: number[], q: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN;
+};
+const rate = (hits: number, of: number) => (of ? hits / of : NaN);
+
+function audioOf(parts: (string | number)[], wordsPerMinute: number): Int16Array {
+  const pieces = parts.map((part) => (typeof part === 'number' ? new Float32Array(16 * part) : espeakSpeech(part, { wordsPerMinute })));
+  const out = new Float32Array(pieces.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const piece of pieces) {
+    out.set(piece, at);
+    at += piece.length;
+  }
+  return float32ToInt16(out);
+}
+
+function noiseOf(kind: 'white' | 'reversed', ms: number): Int16Array {
+  if (kind === 'white') return Int16Array.from({ length: 16 * ms }, () => Math.round((Math.random() - 0.5) * 16_000));
+  return float32ToInt16(espeakSpeech('hello there, how are you', { wordsPerMinute: 200 }).reverse().slice(0, 16 * ms));
+}
+
+/** When the agent stopped: its last speech frame before a gap of 400 ms after `at`. */
+function stoppedAfter(result: TalkResult, at: number): number {
+  let stopped = at;
+  for (const t of result.speechFrameTimes.filter((time) => time >= at)) {
+    if (t - stopped > 400) break;
+    stopped = t;
+  }
+  return stopped - at;
+}
+
+interface ModeResult {
+  eot_delay_ms: number[];
+  v2v_ms: number[];
+  pause_trials: Record<string, { trials: number; cut: number }>;
+  barge_in_ms: number[];
+  false_interruption: { trials: number; interrupted: number; resumed: number };
+  backchannel: { trials: number; interrupted: number; resumed: number };
+}
+
+async function runMode(mode: string): Promise<ModeResult> {
+  const nats = await startNatsServer();
+  const port = await freePort();
+  const livekit = await startLiveKitServer({ webhookUrls: [`http://127.0.0.1:${port}/livekit/webhook`] });
+  const model = await startScriptedOpenAIServer({
+    script: (request) => ({ type: 'text', text: request.lastUserMessage.toLowerCase().includes('story') ? LONG_ANSWER : 'Sure, I can help with that.' }),
+  });
+  const env = {
+    ...process.env,
+    NATS_URL: nats.url,
+    LIVEKIT_URL: livekit.url,
+    LIVEKIT_API_KEY: livekit.apiKey,
+    LIVEKIT_API_SECRET: livekit.apiSecret,
+    OPENAI_BASE_URL: model.url,
+    VOICE_HTTP_PORT: String(port),
+    VOICE_TURN_DETECTOR: mode,
+    VOICE_EOU_SILENCE_MS: '500',
+    LOG_FORMAT: 'json',
+    LOG_LEVEL: 'warn',
+  };
+  const workers: ManagedProcess[] = ['voice', 'brain', 'tts'].map((name) => startProcess(process.execPath, [join(REPO_ROOT, 'services', name, 'dist', 'main.js')], { env }));
+  const [requests, ttsRequests, ttsTargeted, cancels] = await Promise.all(['agent.brain.request', 'agent.tts.request', 'agent.tts.worker.*.request', 'agent.tts.cancel'].map((s) => collect(nats.url, s)));
+  const result: ModeResult = {
+    eot_delay_ms: [],
+    v2v_ms: [],
+    pause_trials: {},
+    barge_in_ms: [],
+    false_interruption: { trials: 0, interrupted: 0, resumed: 0 },
+    backchannel: { trials: 0, interrupted: 0, resumed: 0 },
+  };
+  const wallOffset = preciseNowMs() - performance.now();
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 8000)); // models load
+    const user = await Conversation.join({ livekitUrl: livekit.url, apiKey: livekit.apiKey, apiSecret: livekit.apiSecret, room: `turns-${mode}`, identity: 'bench-user' });
+    await user.ask(audioOf(['Hello.'], 160)); // the TTS worker joins the room
+    const story = audioOf(['Please tell me a story.'], 160);
+    for (const speed of data.speeds) {
+      for (const scenario of data.scenarios) {
+        const before = requests!.messages.length;
+        const cancelsBefore = cancels!.messages.length;
+        if (scenario.kind === 'complete' || scenario.kind === 'pause') {
+          const asked = await user.ask(audioOf(scenario.parts!, speed));
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          const sent = requests!.messages.slice(before);
+          if (scenario.kind === 'pause') {
+            const trial = (result.pause_trials[scenario.name] ??= { trials: 0, cut: 0 });
+            trial.trials++;
+            if (sent.length > 1) trial.cut++;
+          }
+          if (asked.voiceToVoiceMs !== undefined && sent.length > 0) {
+            result.v2v_ms.push(asked.voiceToVoiceMs);
+            const questionEnd = wallOffset + asked.speechFrameTimes[0]! - asked.voiceToVoiceMs;
+            result.eot_delay_ms.push(parseTimestampMs(sent.at(-1)!.payload.timestamp) - questionEnd);
+          }
+          process.stderr.write(`${mode} ${speed} wpm ${scenario.name}: requests ${sent.length}, v2v ${Math.round(asked.voiceToVoiceMs ?? NaN)} ms\n`);
+          continue;
+        }
+        const sound = scenario.kind === 'noise' ? noiseOf(scenario.noise!, scenario.ms!) : audioOf(scenario.parts!, speed);
+        const told = await user.ask(story, { interruptWith: sound, interruptAfterMs: 1500 });
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const interrupted = cancels!.messages.length > cancelsBefore;
+        if (scenario.kind === 'barge_in') {
+          if (told.interruptedAt !== undefined && interrupted) result.barge_in_ms.push(stoppedAfter(told, told.interruptedAt));
+          process.stderr.write(`${mode} ${speed} wpm barge-in ${scenario.name}: stopped after ${Math.round(result.barge_in_ms.at(-1) ?? NaN)} ms\n`);
+          continue;
+        }
+        // Resumed: a sentence of the story's turn sent to TTS after the cancel.
+        const storyRequest = requests!.messages[before]?.payload.request_id as string | undefined;
+        const cancelAt = interrupted ? parseTimestampMs(cancels!.messages[cancelsBefore]!.payload.timestamp) : Infinity;
+        const resumed =
+          interrupted &&
+          storyRequest !== undefined &&
+          [...ttsRequests!.messages, ...ttsTargeted!.messages].some((m) => String(m.payload.request_id).startsWith(`${storyRequest}-s`) && parseTimestampMs(m.payload.timestamp) > cancelAt);
+        const tally = scenario.kind === 'noise' ? result.false_interruption : result.backchannel;
+        tally.trials++;
+        if (interrupted) tally.interrupted++;
+        if (resumed) tally.resumed++;
+        process.stderr.write(`${mode} ${speed} wpm ${scenario.kind} ${scenario.name}: interrupted ${interrupted}, resumed ${resumed}\n`);
+      }
+    }
+    await user.leave();
+  } finally {
+    await Promise.all(workers.map((w) => w.stop(10_000)));
+    await Promise.all([requests, ttsRequests, ttsTargeted, cancels].map((c) => c!.close()));
+    await model.close();
+    await livekit.stop();
+    await nats.stop();
+  }
+  return result;
+}
+
+async function main(): Promise<void> {
+  const results: Record<string, ModeResult> = {};
+  for (const mode of MODES) results[mode] = await runMode(mode);
+  await dispose();
+  const col = (v: string) => v.padStart(14);
+  const fmt = (v: number, digits = 0) => (Number.isNaN(v) ? '-' : v.toFixed(digits));
+  const pct = (v: number) => (Number.isNaN(v) ? '-' : `${Math.round(v * 100)}%`);
+  const rows: [string, (r: ModeResult) => string][] = [
+    ['v2v median ms', (r) => fmt(percentile(r.v2v_ms, 0.5))],
+    ['v2v p90 ms', (r) => fmt(percentile(r.v2v_ms, 0.9))],
+    ['end-of-turn median ms', (r) => fmt(percentile(r.eot_delay_ms, 0.5))],
+    ['end-of-turn p90 ms', (r) => fmt(percentile(r.eot_delay_ms, 0.9))],
+    ...[400, 700, 1000].map((ms): [string, (r: ModeResult) => string] => [
+      `cut at ${ms} ms pause`,
+      (r) => {
+        const trials = Object.entries(r.pause_trials).filter(([name]) => name.endsWith(` ${ms}`));
+        return pct(rate(trials.reduce((n, [, t]) => n + t.cut, 0), trials.reduce((n, [, t]) => n + t.trials, 0)));
+      },
+    ]),
+    ['barge-in median ms', (r) => fmt(percentile(r.barge_in_ms, 0.5))],
+    ['barge-in p90 ms', (r) => fmt(percentile(r.barge_in_ms, 0.9))],
+    ['backchannel stops agent', (r) => pct(rate(r.backchannel.interrupted, r.backchannel.trials))],
+    ['noise stops agent', (r) => pct(rate(r.false_interruption.interrupted, r.false_interruption.trials))],
+    ['backchannel interrupts', (r) => pct(rate(r.backchannel.interrupted - r.backchannel.resumed, r.backchannel.trials))],
+    ['noise interrupts', (r) => pct(rate(r.false_interruption.interrupted - r.false_interruption.resumed, r.false_interruption.trials))],
+    ['stopped, then resumed', (r) => pct(rate(r.backchannel.resumed + r.false_interruption.resumed, r.backchannel.interrupted + r.false_interruption.interrupted))],
+  ];
+  console.log(`${'turn-taking'.padEnd(26)}${MODES.map(col).join('')}`);
+  for (const [label, value] of rows) console.log(`${label.padEnd(26)}${MODES.map((m) => col(value(results[m]!))).join('')}`);
+  console.log('interrupts = the answer was given up (stopped and not resumed); stopped-then-resumed counts stops that the agent went on from');
+  mkdirSync('bench-results', { recursive: true });
+  writeFileSync('bench-results/turns.json', `${JSON.stringify({ at: new Date().toISOString(), modes: results }, null, 2)}\n`);
+  console.log('wrote bench-results/turns.json');
+}
+
+await main();
