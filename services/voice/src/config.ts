@@ -32,6 +32,18 @@ export const VoiceConfig = Type.Composite([SpeechConfig, Type.Object({
     default: 1_500,
     description: 'smart-turn: silence that ends a turn whatever the model says (a user judged mid-sentence who says no more)',
   }),
+  VOICE_BARGE_IN_MS: Type.Integer({
+    minimum: 32,
+    maximum: 2_000,
+    default: 96,
+    description: 'speech over the agent this long (at VOICE_BARGE_IN_THRESHOLD) stops it; at or above VOICE_MIN_SPEECH_MS, barge-in waits for that',
+  }),
+  VOICE_BARGE_IN_THRESHOLD: Type.Number({
+    minimum: 0.05,
+    maximum: 0.99,
+    default: 0.7,
+    description: "speech probability of a barge-in: above VOICE_VAD_THRESHOLD, so the agent's own voice coming back through a speakerphone does not stop it",
+  }),
   VOICE_INTERRUPTION_RESUME: Type.Boolean({
     default: true,
     description: 'speech over the agent stops it at once; if it holds no words (a noise) or only a backchannel, the agent goes on from the sentence it was cut in',

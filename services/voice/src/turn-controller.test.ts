@@ -313,3 +313,20 @@ test('a backchannel over the agent resumes it; real words take the turn and canc
   assert.equal(t.brain[1]!.userText, 'Wait, what time is it?');
   assert.deepEqual(t.brain[1]!.previousTurns, [{ user: 'Tell me a story.', agent: 'Once upon', interrupted: true }]);
 });
+
+test('barge-in on the onset: the agent stops before the sound counts as speech; an onset that fades resumes it', () => {
+  const t = setup({ backchannels: true });
+  t.say('Tell me a story.');
+  t.partial('req-1', 0, 'Once upon a time.');
+  t.controller.speechOnset();
+  assert.deepEqual(t.cancels, ['barge_in'], 'stopped on the onset');
+  t.controller.onsetFaded();
+  assert.deepEqual(t.spoken.map((s) => s.text), ['Once upon a time.', 'Once upon a time.'], 'it was nothing: resumed');
+  t.controller.speechOnset();
+  t.controller.speechStarted(); // this time it is speech: the words decide
+  t.controller.onsetFaded();
+  assert.equal(t.spoken.length, 2, 'speech, not a fading onset');
+  t.controller.speechEnded();
+  t.controller.transcript('Stop.', t.clock.now());
+  assert.equal(t.brain.at(-1)!.userText, 'Stop.');
+});

@@ -124,6 +124,8 @@ export class TurnController {
   private readonly history: PreviousTurn[] = [];
   private readonly voiceToVoice: number[] = [];
   private readonly clock: Clock;
+  /** the agent was stopped by an onset that has not (yet) become speech */
+  private onsetOnly = false;
   /** answers resumed after a false interruption or a backchannel */
   resumes = 0;
   /** words of a turn the user went on from: they open the next transcript */
@@ -165,12 +167,32 @@ export class TurnController {
   /** VAD: the user started speaking (for at least the minimum speech length). */
   speechStarted(): void {
     if (this.state === 'ended') return;
+    this.onsetOnly = false;
     const turn = this.turn;
     if (turn?.suspended) {
       // already stopped for the user: their words decide
     } else if (turn && turn.pending.size > 0) this.bargeIn(turn);
     else if (turn) this.goOn(turn);
     this.state = 'user_speaking';
+  }
+
+  /**
+   * VAD: a short window of likely speech while the agent talks: stop it now (barge-in), before
+   * it counts as speech. If it fades without becoming speech, onsetFaded() resumes.
+   */
+  speechOnset(): void {
+    const turn = this.turn;
+    if (this.state === 'ended' || !turn || turn.suspended || turn.pending.size === 0) return;
+    this.bargeIn(turn);
+    this.onsetOnly = true;
+  }
+
+  /** VAD: the onset that stopped the agent was not speech after all (a click, a bump). */
+  onsetFaded(): void {
+    const turn = this.turn;
+    if (!this.onsetOnly || !turn?.suspended) return;
+    this.onsetOnly = false;
+    this.resume(turn, '');
   }
 
   /** VAD: the user stopped speaking; a transcript follows. */

@@ -10,6 +10,9 @@ import type { VadEvent } from '@arc/speech';
 
 export type UtteranceEvent =
   | { type: 'speech-start' }
+  /** what may be the start of speech (barge-in acts on it), and its fading without becoming speech */
+  | { type: 'onset' }
+  | { type: 'onset-dropped' }
   /** the user paused: this may be the whole utterance (transcribing it now saves time if so) */
   | { type: 'pause'; startSample: number; endSample: number }
   | { type: 'utterance'; startSample: number; endSample: number; cut: boolean }
@@ -46,6 +49,10 @@ export class UtteranceCutter {
         this.cut = false;
         this.endedEarly = false;
         out.push({ type: 'speech-start' });
+        continue;
+      }
+      if (event.type === 'onset' || event.type === 'onset-dropped') {
+        out.push({ type: event.type });
         continue;
       }
       if (event.type === 'resume') {

@@ -74,7 +74,14 @@ export class VoiceSession {
           minSilenceMs: config.VOICE_EOU_SILENCE_MS,
           ...(config.VOICE_EARLY_STT_MS > 0 && config.VOICE_EARLY_STT_MS < config.VOICE_EOU_SILENCE_MS ? { pauseMs: config.VOICE_EARLY_STT_MS } : {}),
         };
-    this.vad = deps.vad.stream({ threshold: config.VOICE_VAD_THRESHOLD, minSpeechMs: config.VOICE_MIN_SPEECH_MS, speechPadMs: 30, ...silence });
+    this.vad = deps.vad.stream({
+      threshold: config.VOICE_VAD_THRESHOLD,
+      minSpeechMs: config.VOICE_MIN_SPEECH_MS,
+      speechPadMs: 30,
+      ...silence,
+      // barge-in: a short window of likely speech stops the agent (a false one resumes)
+      ...(config.VOICE_BARGE_IN_MS < config.VOICE_MIN_SPEECH_MS ? { onsetMs: config.VOICE_BARGE_IN_MS, onsetThreshold: config.VOICE_BARGE_IN_THRESHOLD } : {}),
+    });
     const room = init.roomName;
     const backchannels = new Set(config.VOICE_BACKCHANNELS.split(','));
     this.turns = new TurnController({
@@ -176,6 +183,8 @@ export class VoiceSession {
       return this.turns.speechStarted();
     }
     if (event.type === 'speech-end') return this.turns.speechEnded();
+    if (event.type === 'onset') return this.turns.speechOnset();
+    if (event.type === 'onset-dropped') return this.turns.onsetFaded();
     if (event.type === 'pause') {
       this.transcribeEarly(event.startSample, event.endSample);
       if (this.deps.turnDetector) this.judgePause(event.startSample, event.endSample);

@@ -92,6 +92,9 @@ export class VadStream implements VadSegmenter {
   private lastProbability = 0;
   private pauseSent = false;
   private resumeStartMs: number | undefined; // first speech frame after a pause event
+  private onsetRunStartMs: number | undefined; // first frame of the current run at or above the onset threshold
+  private onsetSent = false;
+  private onsetQuietStartMs: number | undefined;
   private samplesPushed = 0;
 
   constructor(
@@ -142,6 +145,30 @@ export class VadStream implements VadSegmenter {
     return events;
   }
 
+  /** Barge-in's early signal: a short run of likely speech, and whether it faded without becoming speech. */
+  private trackOnset(p: number, frameStartMs: number, nowMs: number, events: VadEvent[]): void {
+    const { onsetMs, onsetThreshold = this.options.threshold, pauseMs = 200, minSpeechMs } = this.options;
+    if (onsetMs === undefined || onsetMs >= minSpeechMs) return;
+    if (p >= onsetThreshold) {
+      this.onsetQuietStartMs = undefined;
+      this.onsetRunStartMs ??= frameStartMs;
+      if (!this.onsetSent && nowMs - this.onsetRunStartMs >= onsetMs) {
+        this.onsetSent = true;
+        events.push({ type: 'onset', startMs: this.onsetRunStartMs });
+      }
+      return;
+    }
+    this.onsetRunStartMs = undefined;
+    if (this.onsetSent && p < this.neg) {
+      this.onsetQuietStartMs ??= frameStartMs;
+      if (nowMs - this.onsetQuietStartMs >= pauseMs) {
+        this.onsetSent = false;
+        this.onsetQuietStartMs = undefined;
+        events.push({ type: 'onset-dropped' });
+      }
+    }
+  }
+
   private padStart(ms: number): number {
     return Math.max(0, ms - this.options.speechPadMs);
   }
@@ -153,6 +180,7 @@ export class VadStream implements VadSegmenter {
     this.lastProbability = p;
     const nowMs = this.positionMs;
     const { threshold, minSpeechMs, minSilenceMs, speechPadMs } = this.options;
+    if (!this.triggered) this.trackOnset(p, frameStartMs, nowMs, events);
     if (p >= threshold) {
       this.lastSpeechEndMs = nowMs;
       this.silenceStartMs = undefined;
@@ -168,6 +196,9 @@ export class VadStream implements VadSegmenter {
       this.speechStartMs ??= frameStartMs;
       if (!this.triggered && nowMs - this.speechStartMs >= minSpeechMs) {
         this.triggered = true;
+        this.onsetSent = false; // the onset became speech
+        this.onsetRunStartMs = undefined;
+        this.onsetQuietStartMs = undefined;
         events.push({ type: 'speech-start', startMs: this.padStart(this.speechStartMs) });
       }
       return;

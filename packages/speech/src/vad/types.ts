@@ -31,6 +31,14 @@ export interface VadOptions {
   speechPadMs: number;
   /** Emit a `pause` event after this much silence inside a segment (default: none). */
   pauseMs?: number;
+  /**
+   * Emit an `onset` event once speech at or above `onsetThreshold` has lasted this long, before
+   * it counts as speech (minSpeechMs): barge-in acts on it. If it fades instead, `onset-dropped`
+   * follows after `pauseMs` (or 200 ms) of quiet. Default: none.
+   */
+  onsetMs?: number;
+  /** speech probability of an onset (default: threshold) */
+  onsetThreshold?: number;
 }
 
 export const DEFAULT_VAD_OPTIONS: VadOptions = { threshold: 0.5, minSpeechMs: 250, minSilenceMs: 300, speechPadMs: 30 };
@@ -44,6 +52,10 @@ export type VadEvent =
   | { type: 'pause'; startMs: number; endMs: number }
   /** after a pause, speech again (for at least minSpeechMs) within the same segment: the user went on */
   | { type: 'resume'; startMs: number }
+  /** the first onsetMs of what may be speech (see VadOptions.onsetMs) */
+  | { type: 'onset'; startMs: number }
+  /** an onset that faded without becoming speech */
+  | { type: 'onset-dropped' }
   | { type: 'speech-end'; startMs: number; endMs: number };
 
 export interface SpeechSegment {
