@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { dispose } from '@livekit/rtc-node';
 import { parseTimestampMs, preciseNowMs } from '@arc/contracts';
 import { Conversation, type TalkResult } from '@arc/cli';
-import { espeakSpeech, float32ToInt16 } from '@arc/speech';
+import { concatAudio, espeakSpeech, float32ToInt16 } from '@arc/speech';
 import { REPO_ROOT, collect, freePort, startLiveKitServer, startNatsServer, startProcess, startScriptedOpenAIServer, type ManagedProcess } from '@arc/testkit';
 
 interface Scenario {
@@ -36,14 +36,7 @@ const percentile = (values: number[], q: number) => {
 const rate = (hits: number, of: number) => (of ? hits / of : NaN);
 
 function audioOf(parts: (string | number)[], wordsPerMinute: number): Int16Array {
-  const pieces = parts.map((part) => (typeof part === 'number' ? new Float32Array(16 * part) : espeakSpeech(part, { wordsPerMinute })));
-  const out = new Float32Array(pieces.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const piece of pieces) {
-    out.set(piece, at);
-    at += piece.length;
-  }
-  return float32ToInt16(out);
+  return float32ToInt16(concatAudio(parts.map((part) => (typeof part === 'number' ? new Float32Array(16 * part) : espeakSpeech(part, { wordsPerMinute })))));
 }
 
 function noiseOf(kind: 'white' | 'reversed', ms: number): Int16Array {

@@ -150,6 +150,11 @@ export class TurnController {
     return this.voiceToVoice;
   }
 
+  /** the agent is stopped for the user's interruption, until its words are known */
+  get suspended(): boolean {
+    return this.turn?.suspended ?? false;
+  }
+
   /** what the conversation has been, as sent to the brain */
   get previousTurns(): readonly PreviousTurn[] {
     return this.history;

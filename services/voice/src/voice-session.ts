@@ -60,6 +60,7 @@ export class VoiceSession {
   private ended = false;
   /** smart-turn judgments of this session's pauses */
   readonly turnJudgments = { complete: 0, incomplete: 0, failed: 0 };
+  private readonly backchannel: (text: string) => boolean;
 
   constructor(
     readonly init: SessionInit,
@@ -84,12 +85,13 @@ export class VoiceSession {
     });
     const room = init.roomName;
     const backchannels = new Set(config.VOICE_BACKCHANNELS.split(','));
+    this.backchannel = (text) => isBackchannel(text, backchannels, config.VOICE_BACKCHANNEL_MAX_WORDS);
     this.turns = new TurnController({
       logger: logger.child({ room, session_id: this.sessionId }),
       brainTimeoutMs: config.VOICE_BRAIN_TIMEOUT_MS,
       fallbackResponse: config.VOICE_FALLBACK_RESPONSE,
       maxPreviousTurns: config.VOICE_MAX_PREVIOUS_TURNS,
-      ...(config.VOICE_INTERRUPTION_RESUME ? { isBackchannel: (text: string) => isBackchannel(text, backchannels, config.VOICE_BACKCHANNEL_MAX_WORDS) } : {}),
+      ...(config.VOICE_INTERRUPTION_RESUME ? { isBackchannel: this.backchannel } : {}),
       newRequestId: () => newRequestId('req'),
       newTraceId,
       ports: {
@@ -243,7 +245,8 @@ export class VoiceSession {
     Promise.all([detector.completeProbability(audio), early?.then((t) => t.text) ?? '']).then(
       ([probability, transcript]) => {
         if (this.ended) return;
-        const complete = pauseEndsTurn({ probability, transcript }, this.deps.config.VOICE_TURN_THRESHOLD);
+        // A backchannel over the agent, which waits stopped, is over at once: the agent goes on.
+        const complete = pauseEndsTurn({ probability, transcript }, this.deps.config.VOICE_TURN_THRESHOLD) || (this.turns.suspended && this.backchannel(transcript));
         this.turnJudgments[complete ? 'complete' : 'incomplete']++;
         this.deps.logger.info(
           { room: this.init.roomName, probability: Math.round(probability * 1000) / 1000, transcript, complete, judge_ms: Math.round(performance.now() - askedAt) },

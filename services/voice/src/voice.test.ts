@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { AccessToken } from 'livekit-server-sdk';
 import { dispose } from '@livekit/rtc-node';
 import { Conversation } from '@arc/cli';
-import { MoonshineStt, PiperVoice, espeakSpeech, float32ToInt16, int16ToFloat32, resample, wordErrors } from '@arc/speech';
+import { MoonshineStt, PiperVoice, concatAudio, espeakSpeech, float32ToInt16, int16ToFloat32, resample, wordErrors } from '@arc/speech';
 import {
   collect,
   freePort,
@@ -46,13 +46,7 @@ async function piperSpeech(...parts: (string | number)[]): Promise<Int16Array> {
     }
   }
   await voice.close();
-  const out = new Float32Array(pieces.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const piece of pieces) {
-    out.set(piece, at);
-    at += piece.length;
-  }
-  return float32ToInt16(out);
+  return float32ToInt16(concatAudio(pieces));
 }
 
 const words = (text: string) => text.toLowerCase().replace(/[^a-z' ]/g, ' ').split(/\s+/).filter(Boolean);

@@ -43,3 +43,14 @@ export function downmix(interleaved: Float32Array, channels: number): Float32Arr
 export function durationMs(samples: number, sampleRate: number): number {
   return (samples / sampleRate) * 1000;
 }
+
+/** The pieces one after another, as one buffer. */
+export function concatAudio(pieces: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(pieces.reduce((n, piece) => n + piece.length, 0));
+  let at = 0;
+  for (const piece of pieces) {
+    out.set(piece, at);
+    at += piece.length;
+  }
+  return out;
+}
