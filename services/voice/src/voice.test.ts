@@ -63,8 +63,9 @@ before(async () => {
   model = await startScriptedOpenAIServer({
     script: (request) => {
       const said = request.lastUserMessage.toLowerCase();
-      // A fairy tale is told slowly, as a big model would: the brain is still at it when the user cuts in.
-      if (said.includes('fairy')) return { type: 'text', text: ANSWERS.story!, chunkDelayMs: 250 };
+      // A fairy tale is told slowly, as a big model would: the brain is still at it when the user's
+      // words confirm the barge-in (its three-sentence cap is reached only after about 14 s).
+      if (said.includes('fairy')) return { type: 'text', text: ANSWERS.story!, chunkDelayMs: 450 };
       const key = said.includes('weather') ? 'first' : said.includes('tomorrow') ? 'next' : said.includes('story') ? 'story' : undefined;
       return { type: 'text', text: key ? ANSWERS[key]! : 'Okay, I can help with that.' };
     },
@@ -200,7 +201,10 @@ test('barge-in while the brain still generates: TTS and brain cancelled; the nex
   const user = await joinRoom('heard-room', 'user-5');
   await user.ask(speech('Please tell me a fairy tale.'), { interruptWith: speech('Stop, wait a moment please.'), interruptAfterMs: 1500 });
   await ttsCancels.waitForCount(1);
-  await brainCancels.waitForCount(1);
+  await brainCancels.waitForCount(1).catch((error: Error) => {
+    const said = voice.output().split('\n').filter((line) => /barge|interruption|backchannel|pause judged|transcribed/.test(line)).slice(-12);
+    throw new Error(`${error.message}\nvoice worker:\n${said.join('\n')}`);
+  });
   const story = requests.messages[0]!.payload;
   assert.equal(brainCancels.messages[0]!.payload.request_id, story.request_id, 'the brain is told to stop that answer');
   assert.equal(brainCancels.messages[0]!.payload.reason, 'barge_in');
