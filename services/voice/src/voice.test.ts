@@ -64,13 +64,14 @@ before(async () => {
     script: (request) => {
       const said = request.lastUserMessage.toLowerCase();
       // A fairy tale is told slowly, as a big model would: the brain is still at it when the user's
-      // words confirm the barge-in (its three-sentence cap is reached only after about 14 s).
+      // words confirm the barge-in (its three-sentence cap is reached only after about 14 s; the
+      // brain's deadline, VOICE_LLM_TIMEOUT_MS, is raised above that for this stack).
       if (said.includes('fairy')) return { type: 'text', text: ANSWERS.story!, chunkDelayMs: 450 };
       const key = said.includes('weather') ? 'first' : said.includes('tomorrow') ? 'next' : said.includes('story') ? 'story' : undefined;
       return { type: 'text', text: key ? ANSWERS[key]! : 'Okay, I can help with that.' };
     },
   });
-  voice = startWorkerProcess('voice', { nats, livekit }, { VOICE_HTTP_PORT: String(port), VOICE_BRAIN_TIMEOUT_MS: '4000', VOICE_MIN_SPEECH_MS: '120' });
+  voice = startWorkerProcess('voice', { nats, livekit }, { VOICE_HTTP_PORT: String(port), VOICE_BRAIN_TIMEOUT_MS: '6000', VOICE_LLM_TIMEOUT_MS: '30000', VOICE_MIN_SPEECH_MS: '120' });
   workers.push(voice);
   startBrain();
   const tts = startWorkerProcess('tts', { nats, livekit });
