@@ -5,6 +5,9 @@ import {
   assertValidSubject,
   deadLetterSubject,
   hasSchema,
+  AUDIT_COPY_PREFIX,
+  BusRules,
+  isAuditedByCopy,
   isDeadLetterSubject,
   isoTimestamp,
   newTraceId,
@@ -85,7 +88,6 @@ export interface BusSubscription {
 
 export type PublishOutcome<T> = { payload: T; sent: boolean };
 
-const DEFAULT_TTL_MS = 60_000;
 const textDecoder = new TextDecoder();
 const textEncoder = new TextEncoder();
 /** JSON → UTF-8 bytes. Buffer.from is ~2.5× faster than TextEncoder.encode for 1 KB strings. */
@@ -117,9 +119,9 @@ export class Bus {
     this.service = options.service;
     this.instanceId = options.instanceId ?? `${options.service}-${randomBytes(3).toString('hex')}`;
     this.log = (options.logger ?? pino({ level: 'silent' })).child({ component: 'bus' });
-    this.ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
-    this.maxClockSkewMs = options.maxClockSkewMs ?? 5_000;
-    this.deadLetterMaxBytes = options.deadLetterMaxBytes ?? 4096;
+    this.ttlMs = options.ttlMs ?? BusRules.ttl_ms;
+    this.maxClockSkewMs = options.maxClockSkewMs ?? BusRules.max_clock_skew_ms;
+    this.deadLetterMaxBytes = options.deadLetterMaxBytes ?? BusRules.dead_letter_max_bytes;
     void this.watchStatus();
   }
 
@@ -154,13 +156,18 @@ export class Bus {
     return new Bus(nc, options);
   }
 
+  /** The NATS connection underneath, for JetStream (the audit stream); publish through the bus. */
+  get natsConnection(): NatsConnection {
+    return this.nc;
+  }
+
   get isConnected(): boolean {
     return this.connected && !this.nc.isClosed();
   }
 
   /** The server's max_payload (1 MB by default, seed 002). */
   get maxPayloadBytes(): number {
-    return this.nc.info?.max_payload ?? 1024 * 1024;
+    return this.nc.info?.max_payload ?? BusRules.max_payload_bytes;
   }
 
   /**
@@ -218,7 +225,9 @@ export class Bus {
     const timeoutMs = options.timeoutMs ?? 2_000;
     let msg: Msg;
     try {
-      msg = await this.nc.request(subject, data, { timeout: timeoutMs });
+      const answer = this.nc.request(subject, data, { timeout: timeoutMs });
+      this.copyForAudit(subject, data);
+      msg = await answer;
     } catch (error) {
       if (error instanceof RequestError && error.isNoResponders()) throw new NoRespondersError(subject);
       if (error instanceof TimeoutError || (error instanceof RequestError && error.cause instanceof TimeoutError)) {
@@ -281,7 +290,7 @@ export class Bus {
   }
 
   private carriesTraceId(subject: RoutableSubject): boolean {
-    return subject !== 'system.health.heartbeat';
+    return !(BusRules.untraced_subjects as readonly string[]).includes(subject);
   }
 
   private send(subject: string, data: Uint8Array): boolean {
@@ -295,8 +304,14 @@ export class Bus {
       return false;
     }
     this.nc.publish(subject, data);
+    this.copyForAudit(subject, data);
     this.metrics.count(subject, 'published');
     return true;
+  }
+
+  /** Request and worker subjects reach the audit stream through a copy (see isAuditedByCopy). */
+  private copyForAudit(subject: string, data: Uint8Array): void {
+    if (isAuditedByCopy(subject)) this.nc.publish(`${AUDIT_COPY_PREFIX}.${subject}`, data);
   }
 
   private deliver(msg: Msg, handler: Handler<unknown>, deadLetter: boolean): void {

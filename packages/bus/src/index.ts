@@ -15,3 +15,15 @@ export { StickyRouter, type StickyRouterOptions, type StickySubject } from './st
 export { Admission, type AdmissionOptions } from './admission.js';
 export { BusMetricsRecorder } from './metrics.js';
 export type { BusMetricsSnapshot, Counter } from './metrics.js';
+export {
+  AUDIT_STREAM,
+  AuditUnavailableError,
+  DEFAULT_AUDIT_LIMITS,
+  conversationFilter,
+  ensureAuditStream,
+  readAudit,
+  type AuditEvent,
+  type AuditLimits,
+  type AuditQuery,
+  type AuditStreamState,
+} from './audit.js';

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { BusError } from '@arc/bus';
 import { ConfigError, ExitCodes } from '@arc/runtime';
+import { registerAuditCommand } from './commands/audit.js';
 import { describeCliError, registerBusCommands } from './commands/bus.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerSpeechCommands } from './commands/speech.js';
@@ -15,6 +16,7 @@ registerSpeechCommands(program);
 registerModelCommands(program);
 registerUpCommand(program);
 registerTalkCommand(program);
+registerAuditCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -4,3 +4,4 @@ export * from './validate.js';
 export * from './ids.js';
 export { ExamplePayloads } from './examples.js';
 export { jsonSchemaFiles } from './json-schema.js';
+export { BusRules, testVectors, type PayloadVector, type TestVectors } from './test-vectors.js';

@@ -171,3 +171,27 @@ export function subjectMatches(pattern: string, subject: string): boolean {
   }
   return p.length === s.length;
 }
+
+/**
+ * The audit stream cannot listen on request subjects or worker subjects: a stream's interest
+ * would stop NATS answering "no responders" when no worker is there, and requesters would wait
+ * for a timeout instead of hearing at once. The bus sends a copy of those messages to
+ * `audit.<subject>` instead; the stream keeps the copies and every other subject as it is.
+ */
+export const AUDIT_COPY_PREFIX = 'audit';
+
+/** Is this subject sent as a request or to one worker (so audited through a copy)? */
+export function isAuditedByCopy(subject: string): boolean {
+  return (REQUEST_SUBJECTS as readonly string[]).includes(subject) || requestSubjectOf(subject) !== undefined;
+}
+
+/** Subjects the audit stream listens on: every known subject except those audited by copy, the copies, system.> and dlq.>. */
+export function auditStreamSubjects(): string[] {
+  const direct = KNOWN_SUBJECTS.filter((s) => s.startsWith('agent.') && !isAuditedByCopy(s));
+  return [...direct, `${AUDIT_COPY_PREFIX}.>`, 'system.>', `${DEAD_LETTER_PREFIX}.>`];
+}
+
+/** `audit.agent.tts.request` → `agent.tts.request`; other subjects unchanged. */
+export function auditedSubject(storedSubject: string): string {
+  return storedSubject.startsWith(`${AUDIT_COPY_PREFIX}.`) ? storedSubject.slice(AUDIT_COPY_PREFIX.length + 1) : storedSubject;
+}

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setPriority } from 'node:os';
 import type { TObject, TProperties, Static } from '@sinclair/typebox';
-import { connectBus, type Bus } from '@arc/bus';
+import { AuditUnavailableError, connectBus, ensureAuditStream, type Bus } from '@arc/bus';
 import type { HealthStatus, Heartbeat, Severity } from '@arc/contracts';
 import { ConfigError, loadConfig, type CommonConfig } from './config.js';
 import { HeartbeatReporter } from './heartbeat.js';
@@ -114,6 +114,7 @@ export async function startWorker<P extends TProperties>(
       if (status !== 'stopping') status = next;
     },
   };
+  await keepAudit(bus, config, logger);
   heartbeat.publish('starting');
   try {
     handle = await definition.start(context);
@@ -202,3 +203,18 @@ export async function runWorker<P extends TProperties>(definition: WorkerDefinit
   });
 }
 
+
+/**
+ * Every worker keeps the audit stream (ARC_AUDIT) in place with the configured limits, so any
+ * deployment whose NATS has JetStream records its conversations; without JetStream it says so once.
+ */
+async function keepAudit(bus: Bus, config: CommonConfig, logger: Logger): Promise<void> {
+  if (!config.ARC_AUDIT) return;
+  try {
+    const state = await ensureAuditStream(bus.natsConnection, { maxAgeMs: config.ARC_AUDIT_MAX_AGE_S * 1_000, maxBytes: config.ARC_AUDIT_MAX_MB * 1024 * 1024 });
+    logger.info({ stream: 'ARC_AUDIT', state, max_age_s: config.ARC_AUDIT_MAX_AGE_S, max_mb: config.ARC_AUDIT_MAX_MB }, 'audit stream in place');
+  } catch (error) {
+    if (error instanceof AuditUnavailableError) logger.info(error.message);
+    else logger.warn({ err: error }, 'could not set up the audit stream; events are not kept');
+  }
+}

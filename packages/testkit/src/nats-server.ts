@@ -16,6 +16,8 @@ export interface NatsServerHandle {
 export interface NatsServerOptions {
   /** bytes; nats-server default is 1 MB */
   maxPayload?: number;
+  /** run JetStream (file storage in a fresh temporary directory), for the audit stream */
+  jetstream?: boolean;
 }
 
 function portOpen(port: number): Promise<boolean> {
@@ -40,6 +42,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     writeFileSync(config, `max_payload: ${options.maxPayload}\n`);
     args.push('-c', config);
   }
+  if (options.jetstream) args.push('-js', '-sd', mkdtempSync(join(tmpdir(), 'arc-jetstream-')));
   let server: ManagedProcess | undefined;
   const launch = async () => {
     server = startProcess(binary, args);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { connectBus, type Bus } from '@arc/bus';
+import { AuditUnavailableError, connectBus, type Bus } from '@arc/bus';
 import {
   InvalidSubjectError,
   KNOWN_SUBJECTS,
@@ -139,6 +139,6 @@ export function registerBusCommands(program: Command): void {
 }
 
 export function describeCliError(error: unknown): string | undefined {
-  if (error instanceof CliError || error instanceof InvalidSubjectError || error instanceof PayloadValidationError) return error.message;
+  if (error instanceof CliError || error instanceof InvalidSubjectError || error instanceof PayloadValidationError || error instanceof AuditUnavailableError) return error.message;
   return undefined;
 }

@@ -76,7 +76,7 @@ export function registerUpCommand(program: Command): void {
 
       try {
         const natsUrl = `nats://127.0.0.1:${d.natsPort}`;
-        const nats = startProcess(findBinary('nats-server'), ['-a', '127.0.0.1', '-p', String(d.natsPort)]);
+        const nats = startProcess(findBinary('nats-server'), ['-a', '127.0.0.1', '-p', String(d.natsPort), '-js', '-sd', join(STACK_DIR, 'jetstream')]);
         children.push({ name: 'nats-server', process: nats });
         await nats.waitForOutput(/Server is ready/, 10_000);
 
@@ -147,6 +147,7 @@ export function registerUpCommand(program: Command): void {
           '  npx arc monitor                                   # services, heartbeats, errors',
           `  npx arc pub agent.brain.request '{"request_id":"r1","session_id":"s1","user_input":"What time is it?"}'`,
           '  npx arc sub "agent.>"                             # watch the pipeline',
+          '  npx arc audit --since 10m                         # what happened, kept by the audit stream',
           '',
           'Ctrl-C stops everything.',
         ];
