@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the system packages ARC needs, when missing: nats-server (NATS), espeak-ng (Piper
 # phonemes, test speech), chromium (the playground's browser test), docker-compose (the test that
-# checks docker-compose.yml). Debian/Ubuntu; uses sudo when not root.
+# checks docker-compose.yml), prometheus (the test that scrapes the workers' /metrics). Debian/Ubuntu;
+# uses sudo when not root.
 set -euo pipefail
 need=()
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 for extra in "$@"; do
   dpkg -s "$extra" >/dev/null 2>&1 || need+=("$extra")
 done

@@ -29,6 +29,7 @@ export class BusMetricsRecorder {
   private readonly totals = zeroCounts();
   private readonly perSubject = new Map<string, Record<Counter, number>>();
   private hop: RecordableHistogram = createHistogram();
+  private readonly hopListeners: ((ms: number) => void)[] = [];
 
   count(subject: string, counter: Counter, by = 1): void {
     this.totals[counter] += by;
@@ -45,6 +46,12 @@ export class BusMetricsRecorder {
   recordHopMs(ms: number): void {
     // Histogram of integer microseconds; clocks of two processes may disagree slightly.
     this.hop.record(Math.max(1, Math.round(ms * 1000)));
+    for (const listener of this.hopListeners) listener(ms);
+  }
+
+  /** Calls `listener` with every hop latency recorded (the Prometheus histogram). */
+  onHop(listener: (ms: number) => void): void {
+    this.hopListeners.push(listener);
   }
 
   get(counter: Counter): number {

@@ -12,6 +12,8 @@ export const StackDefaults = {
   livekitTcpPort: 7881,
   livekitUdpPort: 7882,
   playgroundPort: 7890,
+  /** first worker's Prometheus /metrics port; the others follow (9464 is the OpenTelemetry Prometheus default) */
+  metricsPort: 9464,
   voicePort: 8088,
   livekitApiKey: 'devkey',
   // livekit-server wants secrets of 32+ characters; this one is for loopback development only.

@@ -20,6 +20,9 @@ export class MissingBinaryError extends Error {
 const INSTALL_HINTS: Record<string, string> = {
   'nats-server': 'bash scripts/install-system.sh (Debian package nats-server)',
   'livekit-server': 'bash scripts/install-livekit.sh',
+  prometheus: 'bash scripts/install-system.sh (Debian package prometheus)',
+  jaeger: 'bash scripts/install-jaeger.sh',
+  nats: 'bash scripts/install-natscli.sh',
 };
 
 /** Absolute path of an executable: PATH first, then /usr/sbin (Debian's nats-server), then .tools/bin. */

@@ -26,6 +26,8 @@ export const CommonConfig = Type.Object({
     { default: 'info', description: 'pino log level' },
   ),
   INSTANCE_ID: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'process instance id (default: service-random)' })),
+  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65_535, description: 'serve Prometheus /metrics on this port (0: any free port, logged); unset: no metrics server' })),
+  METRICS_HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'address /metrics listens on (0.0.0.0 to be scraped from other hosts)' }),
   ARC_AUDIT: Type.Boolean({ default: true, description: 'keep the ARC_AUDIT JetStream stream (agent.>, system.>, dlq.>) when the NATS server has JetStream' }),
   ARC_AUDIT_MAX_AGE_S: Type.Integer({ minimum: 60, maximum: 31_536_000, default: 604_800, description: 'audit events older than this are discarded (default 7 days)' }),
   ARC_AUDIT_MAX_MB: Type.Integer({ minimum: 1, maximum: 1_048_576, default: 1024, description: 'the audit keeps at most this many MiB, discarding the oldest' }),

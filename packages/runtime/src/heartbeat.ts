@@ -20,6 +20,7 @@ export class HeartbeatReporter {
   private lastAt = process.hrtime.bigint();
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
   private timer: NodeJS.Timeout | undefined;
+  private lastBuilt: Omit<Heartbeat, 'timestamp'> | undefined;
 
   constructor(private readonly source: HeartbeatSource) {
     this.loopDelay.enable();
@@ -63,7 +64,13 @@ export class HeartbeatReporter {
   }
 
   publish(status: HealthStatus): void {
-    this.source.bus.publish('system.health.heartbeat', this.build(status));
+    this.lastBuilt = this.build(status);
+    this.source.bus.publish('system.health.heartbeat', this.lastBuilt);
+  }
+
+  /** The heartbeat published last (what /metrics reports between beats). */
+  get last(): Omit<Heartbeat, 'timestamp'> | undefined {
+    return this.lastBuilt;
   }
 
   start(status: () => HealthStatus): void {

@@ -6,3 +6,4 @@ export type { Logger } from './logger.js';
 export { HeartbeatReporter } from './heartbeat.js';
 export { Type } from '@sinclair/typebox';
 export type { Static } from '@sinclair/typebox';
+export { WorkerMetrics, observeStage, numericFigures, type MetricsServer } from './prometheus.js';

@@ -5,6 +5,7 @@ import { AuditUnavailableError, connectBus, ensureAuditStream, type Bus } from '
 import type { HealthStatus, Heartbeat, Severity } from '@arc/contracts';
 import { ConfigError, loadConfig, type CommonConfig } from './config.js';
 import { HeartbeatReporter } from './heartbeat.js';
+import { WorkerMetrics } from './prometheus.js';
 import { createLogger, type Logger } from './logger.js';
 
 export interface WorkerContext<C> {
@@ -128,6 +129,8 @@ export async function startWorker<P extends TProperties>(
   status = 'healthy';
   heartbeat.publish(status);
   heartbeat.start(() => status);
+  const metricsServer = config.METRICS_PORT === undefined ? undefined : await new WorkerMetrics(bus, () => heartbeat.last).serve(config.METRICS_PORT, config.METRICS_HOST);
+  if (metricsServer) logger.info({ url: metricsServer.url }, 'serving Prometheus metrics');
   logger.info({ instance_id: instanceId }, 'started');
 
   let stopping: Promise<void> | undefined;
@@ -142,6 +145,7 @@ export async function startWorker<P extends TProperties>(
         const deadline = config.SHUTDOWN_TIMEOUT_MS;
         const timedOut = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), deadline).unref());
         const stopped = (async () => {
+          await metricsServer?.close();
           await handle?.stop();
           await bus.close(deadline);
         })();

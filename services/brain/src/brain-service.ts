@@ -6,7 +6,7 @@
  */
 import type { Bus, BusSubscription } from '@arc/bus';
 import { MAX_TEXT_CHARS, Subjects, type BrainErrorType, type BrainRequest, type DeadLetter } from '@arc/contracts';
-import type { Logger } from '@arc/runtime';
+import { observeStage, type Logger } from '@arc/runtime';
 import { BrainGraph, type TurnResult } from './graph.js';
 import { asksForDetail, joinSentences, type AnswerCap } from './sentences.js';
 import { ModelCallError } from './model/errors.js';
@@ -224,6 +224,9 @@ export class BrainService {
   }
 
   private publishResponse(request: BrainRequest, result: TurnResult, receivedAt: number): void {
+    observeStage('llm', result.llmLatencyMs);
+    if (result.timeToFirstTokenMs !== undefined) observeStage('llm_first_token', result.timeToFirstTokenMs);
+    observeStage('brain_total', performance.now() - receivedAt);
     this.options.bus.publish(Subjects.brainResponse, {
       request_id: request.request_id,
       trace_id: request.trace_id,

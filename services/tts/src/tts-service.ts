@@ -12,7 +12,7 @@
 import { RoomServiceClient } from 'livekit-server-sdk';
 import { workerSubject, type TtsCancel, type TtsErrorType, type TtsNotice, type TtsRequest } from '@arc/contracts';
 import { Admission, type Bus, type BusSubscription, type MessageMeta } from '@arc/bus';
-import type { Logger, WorkerContext } from '@arc/runtime';
+import { observeStage, type Logger, type WorkerContext } from '@arc/runtime';
 import { piperVoiceId, type TtsEngine } from '@arc/speech';
 import { RoomSpeaker } from './room-speaker.js';
 
@@ -139,6 +139,8 @@ export class TtsService {
       this.latencyExceeded++;
       logger.warn({ request_id: request.request_id, first_audio_ms: Math.round(outcome.firstAudioMs), max_latency_ms: maxLatency }, 'max_latency_ms exceeded');
     }
+    observeStage('tts_synthesis', outcome.synthesisMs);
+    if (outcome.firstAudioMs !== undefined) observeStage('tts_first_audio', outcome.firstAudioMs);
     // "completed" once the audio has played out (the speaker resolves then), not merely been handed to LiveKit.
     bus.publish('agent.tts.completed', {
         trace_id: request.trace_id,

@@ -81,6 +81,8 @@ export interface TurnControllerOptions {
   isBackchannel?: (transcript: string) => boolean;
   newRequestId: () => string;
   newTraceId: () => string;
+  /** records a measured stage (voice_to_voice) in the worker's metrics */
+  observe?: (stage: string, ms: number) => void;
 }
 
 interface Turn {
@@ -273,6 +275,7 @@ export class TurnController {
       const sentAt = turn.sentAt.get(completed.request_id)!;
       const ms = Math.max(0, sentAt + completed.time_to_first_audio_ms - turn.speechEndAt);
       this.voiceToVoice.push(ms);
+      this.options.observe?.('voice_to_voice', ms);
       this.options.logger.info({ request_id: turn.requestId, voice_to_voice_ms: Math.round(ms) }, 'voice-to-voice latency');
     }
     turn.pending.delete(completed.request_id);

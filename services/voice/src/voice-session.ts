@@ -6,7 +6,7 @@
  */
 import { newRequestId, newTraceId, type VoiceErrorType } from '@arc/contracts';
 import { NoWorkerError, type Bus, type StickyRouter } from '@arc/bus';
-import type { CommonConfig, Logger } from '@arc/runtime';
+import { observeStage, type CommonConfig, type Logger } from '@arc/runtime';
 import { UtteranceBuffer, int16ToFloat32, type SttEngine, type Transcript, type TurnDetector, type VadEngine, type VadSegmenter } from '@arc/speech';
 import type { VoiceConfig } from './config.js';
 import { RoomListener } from './room-listener.js';
@@ -94,6 +94,7 @@ export class VoiceSession {
       ...(config.VOICE_INTERRUPTION_RESUME ? { isBackchannel: this.backchannel } : {}),
       newRequestId: () => newRequestId('req'),
       newTraceId,
+      observe: observeStage,
       ports: {
         requestBrain: (turn) =>
           bus.publish('agent.brain.request', {
@@ -274,6 +275,8 @@ export class VoiceSession {
         if (endSample - startSample < MIN_UTTERANCE_SAMPLES) return this.turns.transcript('', speechEndAt);
         const result = await (ready ?? this.deps.stt.transcribe(int16ToFloat32(audio!)));
         this.deps.logger.info({ room: this.init.roomName, text: result.text.trim(), audio_ms: Math.round(result.audioMs) }, 'user turn transcribed');
+        // end of speech → transcript ready: the end-of-turn wait plus what STT still had to do
+        observeStage('end_of_speech_to_transcript', Date.now() - speechEndAt);
         if (!this.ended) this.turns.transcript(result.text, speechEndAt);
       })
       .catch((error: Error) => {

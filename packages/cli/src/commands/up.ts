@@ -103,8 +103,11 @@ export function registerUpCommand(program: Command): void {
           LOG_FORMAT: 'json',
         };
         const workers = workerEntries();
-        for (const worker of workers) {
-          const child = startProcess(process.execPath, [worker.main], { env });
+        const metricsUrls: string[] = [];
+        for (const [index, worker] of workers.entries()) {
+          const metricsPort = d.metricsPort + index;
+          metricsUrls.push(`${worker.name} http://127.0.0.1:${metricsPort}/metrics`);
+          const child = startProcess(process.execPath, [worker.main], { env: { ...env, METRICS_PORT: String(metricsPort) } });
           children.push({ name: worker.name, process: child });
           child.child.stdout?.pipe(process.stdout);
           child.child.stderr?.pipe(process.stderr);
@@ -141,6 +144,7 @@ export function registerUpCommand(program: Command): void {
           `  workers up    ${[...seen.keys()].join(', ') || '(none)'}${failed.size ? `   failed: ${[...failed].join(', ')}` : ''}`,
           '',
           `Playground (browser microphone): ${playground.url}`,
+          `Prometheus metrics: ${metricsUrls.join(', ')}`,
           '',
           'Talk to it from another terminal:',
           '  npx arc talk --room demo --say "what time is it"   # a real participant asks, hears, transcribes',
