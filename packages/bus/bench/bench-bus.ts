@@ -16,6 +16,9 @@
  * socket write (setImmediate) and then blocks the thread in Atomics.wait (a futex sleep, no CPU)
  * until the next message is due: per-message pacing without a spinning core.
  *
+ * The ARC bus also runs against a second nats-server with JetStream and the ARC_AUDIT stream
+ * (column "ARC + audit"): the cost of the durable audit on the hot path, in the same run.
+ *
  * Prints a table and writes bench-results/bus.json. A benchmark, not a test: numbers depend on
  * the machine, so they are reported, never asserted.
  */
@@ -27,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { ExamplePayloads, isoTimestamp, preciseNowMs, type BrainRequest } from '@arc/contracts';
 import { startNatsServer } from '@arc/testkit';
-import { connectBus } from '@arc/bus';
+import { connectBus, ensureAuditStream } from '@arc/bus';
 
 type Mode = 'raw' | 'arc';
 type Scenario = 'latency' | 'throughput' | 'fanout';
@@ -225,34 +228,45 @@ const median = (values: number[]): number => {
 
 async function main(): Promise<void> {
   const nats = await startNatsServer();
+  const audited = await startNatsServer({ jetstream: true });
+  const setup = await connectBus({ servers: audited.url, service: 'arc-bench-audit' });
+  await ensureAuditStream(setup.natsConnection);
+  await setup.close(1000);
   const scenarios = (process.env.BENCH_SCENARIOS?.split(',') ?? ['latency', 'throughput', 'fanout']) as Scenario[];
-  const runs: Record<string, Record<Mode, ReceiverResult[]>> = {};
+  type Column = Mode | 'arc_audit';
+  const runs: Record<string, Record<Column, ReceiverResult[]>> = {};
+  const columns: [Column, Mode, string][] = [
+    ['raw', 'raw', nats.url],
+    ['arc', 'arc', nats.url],
+    ['arc_audit', 'arc', audited.url],
+  ];
   try {
     for (let rep = 0; rep < REPEATS; rep++) {
       for (const scenario of scenarios) {
-        runs[scenario] ??= { raw: [], arc: [] };
-        // Alternate which goes first so drift in machine load affects both alike.
-        for (const mode of rep % 2 === 0 ? (['raw', 'arc'] as const) : (['arc', 'raw'] as const)) {
-          const r = await measure(mode, scenario, nats.url);
-          runs[scenario]![mode].push(r);
+        runs[scenario] ??= { raw: [], arc: [], arc_audit: [] };
+        // Alternate the order so drift in machine load affects all alike.
+        for (const [column, mode, url] of rep % 2 === 0 ? columns : [...columns].reverse()) {
+          const r = await measure(mode, scenario, url);
+          runs[scenario]![column].push(r);
           process.stderr.write(
-            `rep ${rep + 1}/${REPEATS} ${scenario}/${mode}: p50 ${r.p50.toFixed(3)} p99 ${r.p99.toFixed(3)} p99.9 ${r.p999.toFixed(3)} ms, ${r.msgs_per_s} msg/s, received ${r.received}\n`,
+            `rep ${rep + 1}/${REPEATS} ${scenario}/${column}: p50 ${r.p50.toFixed(3)} p99 ${r.p99.toFixed(3)} p99.9 ${r.p999.toFixed(3)} ms, ${r.msgs_per_s} msg/s, received ${r.received}\n`,
           );
         }
       }
     }
   } finally {
-    await nats.stop();
+    await Promise.all([nats.stop(), audited.stop()]);
   }
-  const med = (scenario: Scenario, mode: Mode, key: keyof ReceiverResult) => median((runs[scenario]?.[mode] ?? []).map((r) => r[key]));
+  const med = (scenario: Scenario, mode: Column, key: keyof ReceiverResult) => median((runs[scenario]?.[mode] ?? []).map((r) => r[key]));
   const f = (n: number) => n.toFixed(3);
   const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : '-');
-  const rows = [['metric (median of repeats)', 'raw NATS', 'ARC bus', 'ARC / raw', 'target']];
+  const rows = [['metric (median of repeats)', 'raw NATS', 'ARC bus', 'ARC / raw', 'ARC + audit', 'audit / ARC', 'target']];
   const add = (label: string, scenario: Scenario, key: keyof ReceiverResult, target: string, format = f) => {
     if (!runs[scenario]) return;
     const raw = med(scenario, 'raw', key);
     const arc = med(scenario, 'arc', key);
-    rows.push([label, format(raw), format(arc), ratio(arc, raw), target]);
+    const withAudit = med(scenario, 'arc_audit', key);
+    rows.push([label, format(raw), format(arc), ratio(arc, raw), format(withAudit), ratio(withAudit, arc), target]);
   };
   const int = (n: number) => String(Math.round(n));
   add('1 KB one-way p50 ms @10k/s', 'latency', 'p50', '≤ 1.3× raw');
@@ -270,7 +284,7 @@ async function main(): Promise<void> {
     Object.keys(runs).map((scenario) => [
       scenario,
       Object.fromEntries(
-        (['raw', 'arc'] as const).map((mode) => [
+        (['raw', 'arc', 'arc_audit'] as const).map((mode) => [
           mode,
           Object.fromEntries((['p50', 'p99', 'p999', 'msgs_per_s', 'measured'] as const).map((k) => [k, med(scenario as Scenario, mode, k)])),
         ]),
