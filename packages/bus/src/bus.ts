@@ -6,6 +6,7 @@ import {
   deadLetterSubject,
   hasSchema,
   AUDIT_COPY_PREFIX,
+  TRACE_ID_PATTERN,
   BusRules,
   isAuditedByCopy,
   isDeadLetterSubject,
@@ -88,6 +89,7 @@ export interface BusSubscription {
 
 export type PublishOutcome<T> = { payload: T; sent: boolean };
 
+const TRACE_ID = new RegExp(TRACE_ID_PATTERN);
 const textDecoder = new TextDecoder();
 const textEncoder = new TextEncoder();
 /** JSON → UTF-8 bytes. Buffer.from is ~2.5× faster than TextEncoder.encode for 1 KB strings. */
@@ -416,7 +418,7 @@ export class Bus {
       original_size_bytes: msg.data.byteLength,
       original_payload_base64: Buffer.from(kept).toString('base64'),
       truncated: kept.byteLength < msg.data.byteLength,
-      ...(typeof traceId === 'string' && /^[0-9a-fA-F-]{32,36}$/.test(traceId) ? { trace_id: traceId } : {}),
+      ...(typeof traceId === 'string' && TRACE_ID.test(traceId) ? { trace_id: traceId } : {}),
     };
     try {
       if (this.send(deadLetterSubject(msg.subject, reason), textEncoder.encode(JSON.stringify(letter)))) {

@@ -24,8 +24,10 @@ export const MAX_TEXT_CHARS = 20_000;
 export const MAX_OBJECT_DEPTH = 6;
 
 const Timestamp = Type.String({ format: 'date-time', description: 'ISO-8601 UTC time the event was produced' });
+/** A W3C trace id (32 hex) or a UUID. */
+export const TRACE_ID_PATTERN = '^([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$';
 const TraceId = Type.String({
-  pattern: '^([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$',
+  pattern: TRACE_ID_PATTERN,
   description: 'W3C trace id (32 hex) or UUID; carried from the first event of a turn to the last',
 });
 const Id = (description: string) => Type.String({ minLength: 1, maxLength: ID_MAX, description });

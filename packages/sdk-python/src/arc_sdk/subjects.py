@@ -1,0 +1,141 @@
+"""ARC subjects: constants, worker and dead-letter subjects, validation (packages/contracts/src/subjects.ts).
+
+Names follow ``<domain>.<service>.<entity>.<action>``, at most 8 tokens of ``[A-Za-z0-9_-]``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from ._contract import (
+    DEAD_LETTER_PREFIX,
+    DEAD_LETTER_REASONS,
+    KNOWN_SUBJECTS,
+    DeadLetterReason,
+    KnownSubject,
+    Subjects,
+)
+from .errors import InvalidSubjectError
+
+__all__ = [
+    "DEAD_LETTER_PREFIX",
+    "DEAD_LETTER_REASONS",
+    "KNOWN_SUBJECTS",
+    "MAX_SUBJECT_TOKENS",
+    "REQUEST_SUBJECTS",
+    "DeadLetterReason",
+    "KnownSubject",
+    "Subjects",
+    "Wildcards",
+    "assert_valid_subject",
+    "dead_letter_subject",
+    "is_dead_letter_subject",
+    "is_known_subject",
+    "is_valid_subject",
+    "request_subject_of",
+    "subject_matches",
+    "worker_subject",
+]
+
+MAX_SUBJECT_TOKENS: Final = 8
+
+#: Subjects that may be sent as NATS requests (the receiver replies), and that have worker subjects.
+REQUEST_SUBJECTS: Final[tuple[str, ...]] = (Subjects.TTS_REQUEST, Subjects.VOICE_TRACK_PUBLISHED)
+
+
+class Wildcards:
+    """Subscription patterns operators use."""
+
+    ALL_AGENT: Final = "agent.>"
+    VOICE: Final = "agent.voice.>"
+    BRAIN: Final = "agent.brain.>"
+    TTS: Final = "agent.tts.>"
+    TRACK_EVENTS: Final = "agent.*.track.>"
+    WORKER_SUBJECTS: Final = "agent.*.worker.*.*"
+    AGENT_ERRORS: Final = "*.*.error"
+    SYSTEM_ERRORS: Final = "system.*.error"
+    DEAD_LETTERS: Final = "dlq.>"
+    EVERYTHING: Final = ">"
+
+
+# Letters, digits, '_' and '-' only: NATS allows more, but anything else is a mistake in ARC subjects.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]+")
+_WORKER_SUBJECT = re.compile(r"(.+)\.worker\.[A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)")
+
+
+def assert_valid_subject(subject: str, *, wildcards: bool = False) -> None:
+    """Raises InvalidSubjectError unless ``subject`` is a well-formed ARC subject.
+
+    ``wildcards`` allows ``*`` tokens and a final ``>`` (subscriptions).
+    """
+    if not isinstance(subject, str) or not subject:
+        raise InvalidSubjectError(str(subject), "empty")
+    tokens = subject.split(".")
+    if len(tokens) > MAX_SUBJECT_TOKENS:
+        raise InvalidSubjectError(subject, f"{len(tokens)} tokens, at most {MAX_SUBJECT_TOKENS} allowed")
+    for index, token in enumerate(tokens):
+        if not token:
+            raise InvalidSubjectError(subject, f"token {index + 1} is empty")
+        if token in ("*", ">"):
+            if not wildcards:
+                raise InvalidSubjectError(subject, f'wildcard "{token}" not allowed here')
+            if token == ">" and index != len(tokens) - 1:
+                raise InvalidSubjectError(subject, '">" must be the last token')
+            continue
+        if not _TOKEN.fullmatch(token):
+            raise InvalidSubjectError(subject, f'token {index + 1} "{token}" has characters other than A-Z a-z 0-9 _ -')
+
+
+def is_valid_subject(subject: str, *, wildcards: bool = False) -> bool:
+    try:
+        assert_valid_subject(subject, wildcards=wildcards)
+    except InvalidSubjectError:
+        return False
+    return True
+
+
+def is_known_subject(subject: str) -> bool:
+    return subject in KNOWN_SUBJECTS
+
+
+def worker_subject(subject: str, instance_id: str) -> str:
+    """The subject of one worker: ``agent.tts.request`` → ``agent.tts.worker.<instance_id>.request``."""
+    if subject not in REQUEST_SUBJECTS:
+        raise InvalidSubjectError(subject, f"not a request subject (one of {', '.join(REQUEST_SUBJECTS)})")
+    head, _, action = subject.rpartition(".")
+    targeted = f"{head}.worker.{instance_id}.{action}"
+    if not _TOKEN.fullmatch(instance_id):
+        raise InvalidSubjectError(targeted, f'instance id "{instance_id}" must be one token of A-Z a-z 0-9 _ -')
+    return targeted
+
+
+def request_subject_of(subject: str) -> str | None:
+    """The request subject a worker subject targets (``agent.tts.worker.x.request`` → ``agent.tts.request``)."""
+    match = _WORKER_SUBJECT.fullmatch(subject)
+    if match is None:
+        return None
+    base = f"{match[1]}.{match[2]}"
+    return base if base in REQUEST_SUBJECTS else None
+
+
+def dead_letter_subject(original_subject: str, reason: str) -> str:
+    """``dlq.<original subject>.<reason>``; ``dlq.unroutable.<reason>`` when that is not a valid subject."""
+    candidate = f"{DEAD_LETTER_PREFIX}.{original_subject}.{reason}"
+    return candidate if is_valid_subject(candidate) else f"{DEAD_LETTER_PREFIX}.unroutable.{reason}"
+
+
+def is_dead_letter_subject(subject: str) -> bool:
+    return subject.startswith(f"{DEAD_LETTER_PREFIX}.")
+
+
+def subject_matches(pattern: str, subject: str) -> bool:
+    """Does a concrete subject match a subscription pattern with ``*`` and ``>``?"""
+    p = pattern.split(".")
+    s = subject.split(".")
+    for i, token in enumerate(p):
+        if token == ">":
+            return len(s) > i
+        if i >= len(s) or (token != "*" and token != s[i]):
+            return False
+    return len(p) == len(s)
