@@ -224,6 +224,7 @@ func (c *Client) Publish(subject string, payload any) (json.RawMessage, error) {
 	if err := c.nc.Publish(subject, data); err != nil {
 		return nil, fmt.Errorf("arc: publish to %s: %w", subject, err)
 	}
+	c.copyForAudit(subject, data)
 	c.counters.published.Add(1)
 	return data, nil
 }
@@ -248,6 +249,7 @@ func (c *Client) Request(ctx context.Context, subject string, payload any) (json
 		ctx, cancel = context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
 	}
+	c.copyForAudit(subject, data)
 	msg, err := c.nc.RequestWithContext(ctx, subject, data)
 	if errors.Is(err, nats.ErrNoResponders) {
 		return nil, fmt.Errorf("arc: no subscriber for request on %s: %w", subject, err)
@@ -346,8 +348,16 @@ func (c *Client) send(subject string, data []byte) error {
 	if err := c.nc.Publish(subject, data); err != nil {
 		return fmt.Errorf("arc: publish to %s: %w", subject, err)
 	}
+	c.copyForAudit(subject, data)
 	c.counters.published.Add(1)
 	return nil
+}
+
+// copyForAudit sends request and worker subjects' messages to audit.<subject> (see IsAuditedByCopy).
+func (c *Client) copyForAudit(subject string, data []byte) {
+	if IsAuditedByCopy(subject) {
+		_ = c.nc.Publish(AuditCopyPrefix+"."+subject, data)
+	}
 }
 
 // Subscribe calls handler for every valid, fresh message on subject (wildcards allowed); with

@@ -153,6 +153,10 @@ func TestPublishFillsTimestampAndTraceID(t *testing.T) {
 	if msg := next(t, received, "worker request"); msg.Subject != "agent.tts.worker.tts-1.request" {
 		t.Errorf("worker request on %s", msg.Subject)
 	}
+	// Worker subjects reach the audit stream through a copy (a stream on them would hide "no responders").
+	if msg := next(t, received, "audit copy"); msg.Subject != "audit.agent.tts.worker.tts-1.request" {
+		t.Errorf("audit copy on %s", msg.Subject)
+	}
 	if _, err := c.Publish(worker, brainRequest("wrong-schema")); err == nil {
 		t.Error("a brain request validated as a TTS request")
 	}

@@ -134,3 +134,19 @@ func SubjectMatches(pattern, subject string) bool {
 	}
 	return len(p) == len(s)
 }
+
+// AuditCopyPrefix: request and worker subjects reach the ARC_AUDIT stream through a copy on
+// audit.<subject>, because a stream listening on them would stop NATS answering "no responders"
+// (as the TypeScript bus does).
+const AuditCopyPrefix = "audit"
+
+// IsAuditedByCopy reports whether subject is a request or worker subject, audited through a copy.
+func IsAuditedByCopy(subject string) bool {
+	for _, s := range RequestSubjects {
+		if s == subject {
+			return true
+		}
+	}
+	_, ok := RequestSubjectOf(subject)
+	return ok
+}

@@ -46,7 +46,7 @@ from .errors import (
     RequestTimeoutError,
 )
 from .ids import iso_timestamp, new_trace_id, now_ms, parse_timestamp_ms
-from .subjects import REQUEST_SUBJECTS, assert_valid_subject, dead_letter_subject, is_dead_letter_subject
+from .subjects import AUDIT_COPY_PREFIX, REQUEST_SUBJECTS, assert_valid_subject, dead_letter_subject, is_audited_by_copy, is_dead_letter_subject
 from .validation import has_schema, payload_error, schema_name_for, validate_payload, validate_reply
 
 __all__ = ["BusStats", "Client", "Handler", "MessageMeta", "Published", "Reply", "Subscription"]
@@ -287,7 +287,9 @@ class Client:
         data = _encode(subject, checked)
         self._check_sendable(subject, data)
         try:
-            msg = await self._nc.request(subject, data, timeout=timeout)
+            answer = asyncio.ensure_future(self._nc.request(subject, data, timeout=timeout))
+            await self._copy_for_audit(subject, data)
+            msg = await answer
         except nats.errors.NoRespondersError as error:
             raise NoRespondersError(subject) from error
         except nats.errors.TimeoutError as error:
@@ -401,8 +403,13 @@ class Client:
             self._throttled(logging.WARNING, f"dropped:{subject}", "not connected to NATS: message on %s not sent (at-most-once)", subject)
             return False
         await self._nc.publish(subject, data)
+        await self._copy_for_audit(subject, data)
         self._count(subject, "published")
         return True
+
+    async def _copy_for_audit(self, subject: str, data: bytes) -> None:
+        if is_audited_by_copy(subject):
+            await self._nc.publish(f"{AUDIT_COPY_PREFIX}.{subject}", data)
 
     async def _deliver(self, msg: Msg, handler: Handler, dead_letter: bool) -> None:
         subject = msg.subject

@@ -19,6 +19,8 @@ from ._contract import (
 from .errors import InvalidSubjectError
 
 __all__ = [
+    "AUDIT_COPY_PREFIX",
+    "is_audited_by_copy",
     "DEAD_LETTER_PREFIX",
     "DEAD_LETTER_REASONS",
     "KNOWN_SUBJECTS",
@@ -108,6 +110,15 @@ def worker_subject(subject: str, instance_id: str) -> str:
     if not _TOKEN.fullmatch(instance_id):
         raise InvalidSubjectError(targeted, f'instance id "{instance_id}" must be one token of A-Z a-z 0-9 _ -')
     return targeted
+
+
+AUDIT_COPY_PREFIX: Final = "audit"
+
+
+def is_audited_by_copy(subject: str) -> bool:
+    """Request and worker subjects reach the ARC_AUDIT stream through a copy on ``audit.<subject>``:
+    a stream listening on them would stop NATS answering "no responders" (as in the TypeScript bus)."""
+    return subject in REQUEST_SUBJECTS or request_subject_of(subject) is not None
 
 
 def request_subject_of(subject: str) -> str | None:
