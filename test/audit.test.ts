@@ -4,15 +4,13 @@ import { connectBus, type Bus } from '@arc/bus';
 import {
   collect,
   startNatsServer,
-  startScriptedOpenAIServer,
-  startWorkerProcess,
   waitFor,
   type Collector,
   type ManagedProcess,
   type NatsServerHandle,
   type ScriptedOpenAIServer,
 } from '@arc/testkit';
-import { CLI, jsonLines, startNode } from './helpers.js';
+import { CLI, jsonLines, startNode, startScriptedBrain } from './helpers.js';
 
 let nats: NatsServerHandle;
 let model: ScriptedOpenAIServer;
@@ -21,9 +19,7 @@ let user: Bus;
 let live: Collector;
 before(async () => {
   nats = await startNatsServer({ jetstream: true });
-  model = await startScriptedOpenAIServer();
-  brain = startWorkerProcess('brain', { nats }, { OPENAI_BASE_URL: model.url });
-  await brain.waitForOutput(/brain ready/, 60_000);
+  ({ brain, model } = await startScriptedBrain(nats));
   user = await connectBus({ servers: nats.url, service: 'arc-audit-test' });
   live = await collect(nats.url, 'agent.brain.>');
 });

@@ -10,15 +10,13 @@ import { REPO_ROOT, startProcess } from '@arc/devstack';
 import {
   collect,
   startNatsServer,
-  startScriptedOpenAIServer,
-  startWorkerProcess,
   waitFor,
   type Collector,
   type ManagedProcess,
   type NatsServerHandle,
   type ScriptedOpenAIServer,
 } from '@arc/testkit';
-import { jsonLines } from './helpers.js';
+import { jsonLines, startScriptedBrain } from './helpers.js';
 
 const PYTHON = join(REPO_ROOT, '.tools', 'python', 'bin', 'python');
 const GO_SDK = join(REPO_ROOT, 'packages', 'sdk-go');
@@ -34,9 +32,7 @@ before(async () => {
   const build = spawnSync('go', ['build', '-o', goCli, './cmd/arc-nats'], { cwd: GO_SDK, encoding: 'utf8' });
   assert.equal(build.status, 0, `go build: ${build.stderr}`);
   nats = await startNatsServer();
-  model = await startScriptedOpenAIServer();
-  brain = startWorkerProcess('brain', { nats }, { OPENAI_BASE_URL: model.url });
-  await brain.waitForOutput(/brain ready/, 60_000);
+  ({ brain, model } = await startScriptedBrain(nats));
 });
 after(async () => {
   await Promise.all(running.map((p) => p.stop(2000)));

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { REPO_ROOT, startProcess, type ManagedProcess } from '@arc/testkit';
+import { REPO_ROOT, startProcess, startScriptedOpenAIServer, startWorkerProcess, type ManagedProcess, type NatsServerHandle, type ScriptedOpenAIServer } from '@arc/testkit';
 
 export const CLI = join(REPO_ROOT, 'packages', 'cli', 'dist', 'main.js');
 export const FIXTURES = join(REPO_ROOT, 'test', 'dist', 'fixtures');
@@ -23,4 +23,22 @@ export function jsonLines(output: string): Record<string, unknown>[] {
         return {};
       }
     });
+}
+
+/** A brain worker answering from the scripted OpenAI-compatible server (the one fake: a paid API). */
+export async function startScriptedBrain(
+  nats: NatsServerHandle,
+  env: Record<string, string> = {},
+): Promise<{ brain: ManagedProcess; model: ScriptedOpenAIServer; stop(): Promise<void> }> {
+  const model = await startScriptedOpenAIServer();
+  const brain = startWorkerProcess('brain', { nats }, { OPENAI_BASE_URL: model.url, ...env });
+  await brain.waitForOutput(/brain ready/, 60_000);
+  return {
+    brain,
+    model,
+    async stop() {
+      await brain.stop(5000);
+      await model.close();
+    },
+  };
 }

@@ -8,15 +8,13 @@ import { findBinary, freePort, startProcess } from '@arc/devstack';
 import {
   collect,
   startNatsServer,
-  startScriptedOpenAIServer,
-  startWorkerProcess,
   waitFor,
   type Collector,
   type ManagedProcess,
   type NatsServerHandle,
   type ScriptedOpenAIServer,
 } from '@arc/testkit';
-import { jsonLines } from './helpers.js';
+import { jsonLines, startScriptedBrain } from './helpers.js';
 
 let nats: NatsServerHandle;
 let model: ScriptedOpenAIServer;
@@ -26,9 +24,7 @@ let user: Bus;
 let answers: Collector;
 before(async () => {
   nats = await startNatsServer();
-  model = await startScriptedOpenAIServer();
-  brain = startWorkerProcess('brain', { nats }, { OPENAI_BASE_URL: model.url, METRICS_PORT: '0' });
-  await brain.waitForOutput(/brain ready/, 60_000);
+  ({ brain, model } = await startScriptedBrain(nats, { METRICS_PORT: '0' }));
   user = await connectBus({ servers: nats.url, service: 'arc-metrics-test' });
   answers = await collect(nats.url, 'agent.brain.response');
 });
