@@ -7,3 +7,4 @@ export { HeartbeatReporter } from './heartbeat.js';
 export { Type } from '@sinclair/typebox';
 export type { Static } from '@sinclair/typebox';
 export { WorkerMetrics, observeStage, numericFigures, type MetricsServer } from './prometheus.js';
+export { startTracing, stopTracing, recordSpan, otelTraceId, rootSpanId, tracingRequested, type StageSpan } from './tracing.js';

@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Bus } from '@arc/bus';
 import type { Heartbeat } from '@arc/contracts';
+import type { Attributes } from '@opentelemetry/api';
+import { recordSpan } from './tracing.js';
 
 /** Milliseconds: from a bus hop (well under 1 ms) to a long answer. */
 const BUCKETS_MS = [0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000, 30000];
@@ -20,9 +22,22 @@ const stageHistogram = new Histogram({
   registers: [],
 });
 
-/** Records how long one stage took; every worker's stages land in its /metrics. */
-export function observeStage(stage: string, ms: number): void {
-  if (Number.isFinite(ms) && ms >= 0) stageHistogram.observe({ stage }, ms);
+/**
+ * Records how long one stage took: in the worker's /metrics, and as a span of the turn's trace
+ * when `traceId` is given and tracing is on (`root`: the turn's own span).
+ */
+export function observeStage(
+  stage: string,
+  ms: number,
+  traceId?: string,
+  options: { root?: boolean; attributes?: Attributes; /** wall-clock start (default: ms ago) */ startMs?: number } = {},
+): void {
+  if (!Number.isFinite(ms) || ms < 0) return;
+  stageHistogram.observe({ stage }, ms);
+  if (traceId) {
+    const { startMs = Date.now() - ms, ...rest } = options;
+    recordSpan({ traceId, name: stage, startMs, endMs: startMs + ms, ...rest });
+  }
 }
 
 /** `{ bus: { hop_p99_ms: 1 } }` → [["bus_hop_p99_ms", 1]]: the numeric figures of a heartbeat. */

@@ -6,6 +6,7 @@ import type { HealthStatus, Heartbeat, Severity } from '@arc/contracts';
 import { ConfigError, loadConfig, type CommonConfig } from './config.js';
 import { HeartbeatReporter } from './heartbeat.js';
 import { WorkerMetrics } from './prometheus.js';
+import { startTracing, stopTracing } from './tracing.js';
 import { createLogger, type Logger } from './logger.js';
 
 export interface WorkerContext<C> {
@@ -116,6 +117,7 @@ export async function startWorker<P extends TProperties>(
     },
   };
   await keepAudit(bus, config, logger);
+  if (startTracing(definition.service, instanceId)) logger.info({ endpoint: process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_ENDPOINT }, 'exporting OpenTelemetry traces');
   heartbeat.publish('starting');
   try {
     handle = await definition.start(context);
@@ -147,6 +149,7 @@ export async function startWorker<P extends TProperties>(
         const stopped = (async () => {
           await metricsServer?.close();
           await handle?.stop();
+          await stopTracing().catch((error: Error) => logger.warn({ err: error }, 'could not send the last spans'));
           await bus.close(deadline);
         })();
         if ((await Promise.race([stopped, timedOut])) === 'timeout') {

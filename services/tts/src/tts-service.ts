@@ -139,8 +139,10 @@ export class TtsService {
       this.latencyExceeded++;
       logger.warn({ request_id: request.request_id, first_audio_ms: Math.round(outcome.firstAudioMs), max_latency_ms: maxLatency }, 'max_latency_ms exceeded');
     }
-    observeStage('tts_synthesis', outcome.synthesisMs);
-    if (outcome.firstAudioMs !== undefined) observeStage('tts_first_audio', outcome.firstAudioMs);
+    const sentence = { 'arc.request_id': request.request_id, 'tts.voice': request.voice_id ?? 'default', 'tts.status': outcome.status };
+    observeStage('tts_synthesis', outcome.synthesisMs, request.trace_id, { attributes: sentence });
+    if (outcome.firstAudioMs !== undefined) observeStage('tts_first_audio', outcome.firstAudioMs, request.trace_id, { attributes: sentence });
+    observeStage('tts_playout', performance.now() - receivedAt, request.trace_id, { attributes: { ...sentence, 'tts.duration_ms': Math.round(outcome.durationMs) } });
     // "completed" once the audio has played out (the speaker resolves then), not merely been handed to LiveKit.
     bus.publish('agent.tts.completed', {
         trace_id: request.trace_id,

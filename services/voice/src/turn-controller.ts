@@ -81,8 +81,11 @@ export interface TurnControllerOptions {
   isBackchannel?: (transcript: string) => boolean;
   newRequestId: () => string;
   newTraceId: () => string;
-  /** records a measured stage (voice_to_voice) in the worker's metrics */
-  observe?: (stage: string, ms: number) => void;
+  /**
+   * Records a measured stage in the worker's metrics and, as a span from `startMs` (clock time),
+   * in the turn's trace; `root` is the turn's own span (voice_to_voice).
+   */
+  observe?: (stage: string, ms: number, traceId: string, options: { startMs: number; root?: boolean; attributes?: Record<string, string | number> }) => void;
 }
 
 interface Turn {
@@ -225,6 +228,8 @@ export class TurnController {
     }
     if (this.turn && (this.state === 'thinking' || this.state === 'agent_speaking')) this.supersede(this.turn, 'a newer turn');
     this.startTurn(words, speechEndAt);
+    // end of speech → transcript: the end-of-turn wait plus what STT still had to do
+    if (this.turn) this.options.observe?.('end_of_speech_to_transcript', this.clock.now() - speechEndAt, this.turn.traceId, { startMs: speechEndAt });
   }
 
   // ------------------------------------------------------------------ the brain
@@ -275,7 +280,7 @@ export class TurnController {
       const sentAt = turn.sentAt.get(completed.request_id)!;
       const ms = Math.max(0, sentAt + completed.time_to_first_audio_ms - turn.speechEndAt);
       this.voiceToVoice.push(ms);
-      this.options.observe?.('voice_to_voice', ms);
+      this.options.observe?.('voice_to_voice', ms, turn.traceId, { startMs: turn.speechEndAt, root: true, attributes: { 'arc.request_id': turn.requestId, 'arc.turn_index': turn.index } });
       this.options.logger.info({ request_id: turn.requestId, voice_to_voice_ms: Math.round(ms) }, 'voice-to-voice latency');
     }
     turn.pending.delete(completed.request_id);

@@ -275,8 +275,6 @@ export class VoiceSession {
         if (endSample - startSample < MIN_UTTERANCE_SAMPLES) return this.turns.transcript('', speechEndAt);
         const result = await (ready ?? this.deps.stt.transcribe(int16ToFloat32(audio!)));
         this.deps.logger.info({ room: this.init.roomName, text: result.text.trim(), audio_ms: Math.round(result.audioMs) }, 'user turn transcribed');
-        // end of speech → transcript ready: the end-of-turn wait plus what STT still had to do
-        observeStage('end_of_speech_to_transcript', Date.now() - speechEndAt);
         if (!this.ended) this.turns.transcript(result.text, speechEndAt);
       })
       .catch((error: Error) => {
