@@ -1,7 +1,9 @@
 import { randomFillSync, randomUUID } from 'node:crypto';
 
 /**
- * W3C trace-context trace id: 32 lowercase hex characters, never all zeros. 128 random bits
+ * W3C trace-context trace id: 32 lowercase hex characters, never all zeros. It is also the
+ * OpenTelemetry trace id of the turn (a UUID's dashes dropped), and the turn's root span id is its
+ * first 16 hex digits: the contract carries no span id, each worker derives the parent from this. 128 random bits
  * cut from a 4 KB block of crypto-random bytes (one randomFillSync per 256 ids): ~5× cheaper
  * than randomUUID().replaceAll('-', '') on the publish path, and 6 more random bits.
  */

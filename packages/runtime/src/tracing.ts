@@ -25,17 +25,22 @@ export function rootSpanId(traceId: string): string {
   return /^0+$/.test(id) ? '0000000000000001' : id;
 }
 
-/** Gives the next span the ids asked for (a turn's root), random ones otherwise. */
+/** Gives the next span the ids asked for (a turn's root), random ones otherwise; either order of asking. */
 class TurnIdGenerator implements IdGenerator {
   private readonly random = new RandomIdGenerator();
-  next: { traceId: string; spanId: string } | undefined;
+  private wanted: { traceId?: string; spanId?: string } = {};
+  set next(ids: { traceId: string; spanId: string } | undefined) {
+    this.wanted = { ...ids };
+  }
   generateTraceId(): string {
-    return this.next?.traceId ?? this.random.generateTraceId();
+    const id = this.wanted.traceId ?? this.random.generateTraceId();
+    this.wanted.traceId = undefined;
+    return id;
   }
   generateSpanId(): string {
-    const wanted = this.next?.spanId;
-    this.next = undefined;
-    return wanted ?? this.random.generateSpanId();
+    const id = this.wanted.spanId ?? this.random.generateSpanId();
+    this.wanted.spanId = undefined;
+    return id;
   }
 }
 
@@ -88,6 +93,7 @@ export function recordSpan(stage: StageSpan): void {
   if (stage.root) {
     ids.next = { traceId, spanId: rootSpanId(traceId) };
     tracer.startSpan(stage.name, { ...options, root: true }).end(stage.endMs);
+    ids.next = undefined;
     return;
   }
   const parent = trace.setSpanContext(context.active(), { traceId, spanId: rootSpanId(traceId), traceFlags: TraceFlags.SAMPLED, isRemote: true });

@@ -83,9 +83,13 @@ test('one spoken turn is one trace in Jaeger with spans from the voice, brain an
       return wanted.every((name) => spans.some((s) => s.operationName === name));
     },
     20_000,
-    `spans of trace ${traceId} in Jaeger (have: ${spans.map((s) => s.operationName).join(', ')})`,
+    `spans of trace ${traceId} in Jaeger`,
     250,
-  );
+  ).catch(async (error: Error) => {
+    const known = await (await fetch(`${jaeger.queryUrl}/api/services`)).text();
+    const said = workers.map((w) => w.output().split('\n').filter((l) => /OpenTelemetry|spans|otlp/i.test(l)).join(' ')).join(' / ');
+    throw new Error(`${error.message}; have ${spans.map((s) => s.operationName).join(', ')}; Jaeger knows ${known}; workers said: ${said}`);
+  });
   const byName = (name: string) => spans.find((s) => s.operationName === name)!;
   assert.equal(new Set(Object.values(services)).size, 3, `spans from three services: ${Object.values(services).join(', ')}`);
 
