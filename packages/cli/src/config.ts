@@ -14,6 +14,9 @@ export const StackDefaults = {
   playgroundPort: 7890,
   /** first worker's Prometheus /metrics port; the others follow (9464 is the OpenTelemetry Prometheus default) */
   metricsPort: 9464,
+  jaegerOtlpPort: 4318,
+  jaegerUiPort: 16686,
+  jaegerQueryGrpcPort: 16685,
   voicePort: 8088,
   livekitApiKey: 'devkey',
   // livekit-server wants secrets of 32+ characters; this one is for loopback development only.

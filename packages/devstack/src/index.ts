@@ -7,3 +7,4 @@ export { REPO_ROOT, TOOLS_BIN, MissingBinaryError, findBinary } from './binaries
 export { freePort, startProcess, waitFor } from './process.js';
 export type { ManagedProcess } from './process.js';
 export { liveKitConfigYaml, type LiveKitConfigOptions } from './livekit-config.js';
+export { jaegerConfigYaml, type JaegerPorts } from './jaeger-config.js';

@@ -10,4 +10,4 @@ export type { Collector } from './collect.js';
 export { startScriptedOpenAIServer, echoReply } from './scripted-openai-server.js';
 export type { ScriptedOpenAIServer, ScriptedOpenAIServerOptions, ScriptedReply, ScriptedRequest, Script, ChatCompletionRequestBody } from './scripted-openai-server.js';
 export { startWorkerProcess, workerEnv, type TestServers } from './workers.js';
-export { startJaeger, jaegerConfigYaml, type JaegerHandle } from './jaeger.js';
+export { startJaeger, type JaegerHandle } from './jaeger.js';

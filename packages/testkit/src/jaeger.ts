@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findBinary, freePort, startProcess, waitFor, type ManagedProcess } from '@arc/devstack';
+import { findBinary, freePort, jaegerConfigYaml, startProcess, waitFor, type ManagedProcess } from '@arc/devstack';
 
 export interface JaegerHandle {
   /** OTLP/HTTP endpoint for OTEL_EXPORTER_OTLP_ENDPOINT */
@@ -9,45 +9,6 @@ export interface JaegerHandle {
   /** the query API (…/api/traces/<id>) */
   readonly queryUrl: string;
   stop(): Promise<void>;
-}
-
-/** Jaeger's all-in-one configuration: OTLP/HTTP in, traces in memory, the query API, all on loopback. */
-export function jaegerConfigYaml(ports: { otlpHttp: number; query: number; queryGrpc: number }): string {
-  return `service:
-  extensions: [jaeger_storage, jaeger_query]
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [batch]
-      exporters: [jaeger_storage_exporter]
-  telemetry:
-    metrics:
-      level: none
-extensions:
-  jaeger_query:
-    storage:
-      traces: memstore
-    http:
-      endpoint: 127.0.0.1:${ports.query}
-    grpc:
-      endpoint: 127.0.0.1:${ports.queryGrpc}
-  jaeger_storage:
-    backends:
-      memstore:
-        memory:
-          max_traces: 100000
-receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: 127.0.0.1:${ports.otlpHttp}
-processors:
-  batch:
-    timeout: 200ms
-exporters:
-  jaeger_storage_exporter:
-    trace_storage: memstore
-`;
 }
 
 /** A real Jaeger (scripts/install-jaeger.sh builds it) on free loopback ports, for one test file. */

@@ -161,6 +161,7 @@ export class BrainService {
           },
           signal: controller.signal,
           deadline: receivedAt + timeoutMs,
+          ...(request.trace_id ? { traceId: request.trace_id } : {}),
           maxTokens: request.constraints?.max_tokens ?? this.options.defaultMaxTokens,
           ...(request.constraints?.temperature !== undefined ? { temperature: request.constraints.temperature } : {}),
           onSentence: (text) => {
@@ -226,8 +227,6 @@ export class BrainService {
   private publishResponse(request: BrainRequest, result: TurnResult, receivedAt: number): void {
     const model = { 'llm.model': result.model, 'llm.tokens': result.tokensUsed, 'brain.tools': result.toolsCalled.join(',') };
     observeStage('brain_total', performance.now() - receivedAt, request.trace_id, { attributes: { 'arc.request_id': request.request_id, ...model } });
-    observeStage('llm', result.llmLatencyMs, request.trace_id, { attributes: model });
-    if (result.timeToFirstTokenMs !== undefined) observeStage('llm_first_token', result.timeToFirstTokenMs, request.trace_id, { attributes: model });
     this.options.bus.publish(Subjects.brainResponse, {
       request_id: request.request_id,
       trace_id: request.trace_id,

@@ -28,6 +28,7 @@
 // turns on promise hooks for the whole process, which cost ~1.5 ms per turn (bench:brain). The
 // nodes get their config as an argument, so nothing here needs it.
 import { Annotation, END, START, StateGraph, type LangGraphRunnableConfig } from '@langchain/langgraph/web';
+import { observeStage } from '@arc/runtime';
 import type { ChatMessage, ChatModel, ChatResult, ToolCall } from './model/types.js';
 import { CappedSentences, SentenceSplitter, cutRunaway, joinSentences, speakable, type AnswerCap } from './sentences.js';
 import { describeFacts, directAnswer, factsFrom, recognise, type DirectAnswer } from './intents/index.js';
@@ -59,6 +60,8 @@ export interface TurnRuntime {
   readonly onRetry?: (error: Error, retry: number) => void;
   /** the most a spoken answer says; generation stops at the sentence that reaches it */
   readonly cap?: AnswerCap;
+  /** the turn's trace: each model call and tool call becomes a span of it */
+  readonly traceId?: string;
 }
 
 export interface TurnResult {
@@ -180,6 +183,7 @@ export class BrainGraph {
       const { runtime, splitter } = scope;
       const offerTools = model.supportsTools && tools.size > 0 && state.toolRounds < maxToolRounds;
       const started = performance.now();
+      const startedAt = Date.now();
       let streamed = '';
       let firstTextMs: number | undefined;
       let result: ChatResult;
@@ -209,6 +213,10 @@ export class BrainGraph {
         result = { text: streamed, toolCalls: [], usage: undefined, model: model.name, timeToFirstTokenMs: firstTextMs, retries: 0 };
       }
       const promptText = state.messages.map((m) => m.content).join('\n');
+      const llmMs = performance.now() - started;
+      const call = { 'llm.model': result.model, 'llm.round': state.toolRounds, 'llm.tool_calls': result.toolCalls.length, 'llm.tools_offered': offerTools };
+      observeStage('llm', llmMs, runtime.traceId, { startMs: startedAt, attributes: call });
+      if (result.timeToFirstTokenMs !== undefined) observeStage('llm_first_token', result.timeToFirstTokenMs, runtime.traceId, { startMs: startedAt, attributes: call });
       return {
         messages: [{ role: 'assistant', content: result.text, ...(result.toolCalls.length > 0 ? { toolCalls: result.toolCalls } : {}) }],
         pendingToolCalls: offerTools ? result.toolCalls : [],
@@ -217,7 +225,7 @@ export class BrainGraph {
         completionTokens: result.usage?.completionTokens ?? estimateTokens(result.text),
         tokensExact: result.usage !== undefined,
         retries: result.retries,
-        llmLatencyMs: performance.now() - started,
+        llmLatencyMs: llmMs,
         timeToFirstTokenMs: result.timeToFirstTokenMs,
         modelName: result.model,
         // the last model call writes the answer; earlier ones chose tools
@@ -228,7 +236,14 @@ export class BrainGraph {
     const toolsNode = async (state: State, config: LangGraphRunnableConfig): Promise<Update> => {
       const { runtime } = scopeOf(config);
       const context = { signal: runtime.signal, userProfile: state.input.userProfile };
-      const outcomes = await Promise.all(state.pendingToolCalls.map((call) => tools.invoke(call, context)));
+      const outcomes = await Promise.all(
+        state.pendingToolCalls.map(async (call) => {
+          const [started, startedAt] = [performance.now(), Date.now()];
+          const outcome = await tools.invoke(call, context);
+          observeStage('tool_call', performance.now() - started, runtime.traceId, { startMs: startedAt, attributes: { 'tool.name': outcome.name, 'tool.ok': outcome.ok } });
+          return outcome;
+        }),
+      );
       return {
         messages: outcomes.map((outcome, i) => ({ role: 'tool' as const, content: outcome.content, toolCallId: state.pendingToolCalls[i]!.id })),
         toolsCalled: outcomes.map((outcome) => outcome.name),

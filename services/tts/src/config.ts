@@ -14,6 +14,7 @@ export const TtsConfig = Type.Composite([SpeechConfig, Type.Object({
   TTS_QUEUE_GROUP: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', default: 'arc-tts', description: 'queue group of TTS workers' }),
   TTS_MAX_ROOMS: Type.Integer({ minimum: 1, maximum: 10_000, default: 8, description: 'rooms this worker speaks in at most; at the maximum it leaves the queue group and takes no new room' }),
   TTS_IDLE_TIMEOUT_MS: Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 120_000, description: 'leave a room after this long without requests' }),
+  TTS_LISTENER_WAIT_MS: Type.Integer({ minimum: 0, maximum: 10_000, default: 2_000, description: 'a newly joined agent holds its first audio until someone in the room subscribes to its track, at most this long: nobody misses the first words' }),
   TTS_IDENTITY: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', default: 'arc-agent', description: 'participant identity of the speaking agent' }),
   TTS_MAX_TEXT_CHARS: Type.Integer({ minimum: 1, maximum: 20_000, default: 2_000, description: 'longer texts are refused with agent.tts.error (2,000 characters ≈ 2 minutes of speech)' }),
 })]);

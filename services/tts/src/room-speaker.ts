@@ -84,6 +84,8 @@ export interface RoomSpeakerOptions {
   identity: string;
   roomName: string;
   sampleRate: number;
+  /** the first audio waits this long at most for someone to subscribe to the agent track */
+  listenerWaitMs: number;
   logger: Logger;
   onClosed: (reason: string) => void;
 }
@@ -100,6 +102,9 @@ export class RoomSpeaker {
   private readonly playingOut = new Set<PlayingOut>();
   private running = false;
   private closed = false;
+  /** resolves once someone in the room subscribes to the agent track */
+  private subscribed: Promise<void> = Promise.resolve();
+  private listenerWaited = false;
   lastActivity = Date.now();
 
   private constructor(private readonly options: RoomSpeakerOptions) {
@@ -128,6 +133,7 @@ export class RoomSpeaker {
     token.kind = 'agent';
     token.addGrant({ roomJoin: true, room: this.roomName, canPublish: true, canSubscribe: false });
     this.room.on(RoomEvent.Disconnected, (reason) => void this.close(`disconnected (${String(reason)})`));
+    this.subscribed = new Promise((resolve) => this.room.once(RoomEvent.LocalTrackSubscribed, () => resolve()));
     await this.room.connect(this.options.livekitUrl, await token.toJwt(), { autoSubscribe: false, dynacast: false });
     this.track = LocalAudioTrack.createAudioTrack('agent-voice', this.source);
     const publishOptions = new TrackPublishOptions();
@@ -228,6 +234,7 @@ export class RoomSpeaker {
         for (let offset = 0; offset < pcm.length && !signal.aborted; offset += frameSamples) {
           const frame = new Int16Array(frameSamples);
           frame.set(pcm.subarray(offset, offset + frameSamples));
+          if (!this.listenerWaited) await this.waitForListener(signal);
           await this.source.captureFrame(new AudioFrame(frame, this.sampleRate, 1, frameSamples));
           firstAudioAt ??= performance.now();
           captured += frameSamples;
@@ -248,6 +255,25 @@ export class RoomSpeaker {
       ...(cancelled ? { playedMs, heardText: heardText(playing.units, playedMs) } : {}),
     };
     return { outcome, units: playing.units, playoutRemainingMs: cancelled ? 0 : this.source.queuedDuration };
+  }
+
+  /**
+   * Audio published before anyone subscribes is lost: a newly joined agent holds its first frame
+   * until the user's subscription to its track is up (a few hundred ms), or listenerWaitMs.
+   */
+  private async waitForListener(signal: AbortSignal): Promise<void> {
+    this.listenerWaited = true;
+    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      this.subscribed.then(() => 'subscribed' as const),
+      new Promise<'timed out'>((resolve) => (timer = setTimeout(() => resolve('timed out'), this.options.listenerWaitMs))),
+      new Promise<'cancelled'>((resolve) => signal.addEventListener('abort', () => resolve('cancelled'), { once: true })),
+    ]);
+    clearTimeout(timer);
+    const waitedMs = Math.round(performance.now() - started);
+    if (outcome === 'timed out') this.options.logger.warn({ room: this.roomName, waited_ms: waitedMs }, 'nobody subscribed to the agent track: speaking anyway');
+    else this.options.logger.debug({ room: this.roomName, waited_ms: waitedMs, outcome }, 'first audio: listener ready');
   }
 
   async close(reason: string): Promise<void> {

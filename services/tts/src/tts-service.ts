@@ -30,6 +30,8 @@ export interface TtsServiceOptions {
   maxRooms: number;
   sampleRate: number;
   idleTimeoutMs: number;
+  /** a new room's first audio waits this long at most for a subscriber to the agent track */
+  listenerWaitMs: number;
   maxTextChars: number;
   reportError: WorkerContext<unknown>['reportError'];
 }
@@ -209,6 +211,7 @@ export class TtsService {
         identity: `${identity}-${instanceId}`.slice(0, 128),
         roomName,
         sampleRate,
+        listenerWaitMs: this.options.listenerWaitMs,
         logger,
         onClosed: () => {
           this.rooms.delete(roomName);

@@ -35,6 +35,7 @@ export const ttsWorker = defineWorker({
       maxRooms: config.TTS_MAX_ROOMS,
       sampleRate: config.TTS_SAMPLE_RATE,
       idleTimeoutMs: config.TTS_IDLE_TIMEOUT_MS,
+      listenerWaitMs: config.TTS_LISTENER_WAIT_MS,
       maxTextChars: config.TTS_MAX_TEXT_CHARS,
       reportError,
     });

@@ -23,7 +23,13 @@ before(async () => {
   jaeger = await startJaeger();
   const voicePort = await freePort();
   livekit = await startLiveKitServer({ webhookUrls: [`http://127.0.0.1:${voicePort}/livekit/webhook`] });
-  model = await startScriptedOpenAIServer({ fallback: { type: 'text', text: 'It is ten past nine in the evening in Paris.' } });
+  // One tool round: the model asks for the time in Paris, then answers from the tool's result.
+  model = await startScriptedOpenAIServer({
+    script: (request) =>
+      request.body.messages?.some((m) => m.role === 'tool')
+        ? { type: 'text', text: 'In Paris it is evening, a fine time for a walk by the river.' }
+        : { type: 'tool_calls', calls: [{ name: 'current_datetime', arguments: { timezone: 'Europe/Paris' } }] },
+  });
   requests = await collect(nats.url, 'agent.brain.request');
   const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpUrl };
   workers.push(
@@ -60,7 +66,7 @@ interface JaegerSpan {
 test('one spoken turn is one trace in Jaeger with spans from the voice, brain and TTS workers', async () => {
   const user = await Conversation.join({ livekitUrl: livekit.url, apiKey: livekit.apiKey, apiSecret: livekit.apiSecret, room: 'traced', identity: 'traced-user', answerTimeoutMs: 15_000 });
   try {
-    const result = await user.ask(float32ToInt16(espeakSpeech('What time is it in Paris?')));
+    const result = await user.ask(float32ToInt16(espeakSpeech('Tell me about the evening in Paris.')));
     assert.ok(result.answer.length > 0, 'the agent answered');
   } finally {
     await user.leave();
@@ -70,7 +76,7 @@ test('one spoken turn is one trace in Jaeger with spans from the voice, brain an
 
   let spans: JaegerSpan[] = [];
   let services: Record<string, string> = {};
-  const wanted = ['voice_to_voice', 'end_of_speech_to_transcript', 'brain_total', 'llm', 'tts_synthesis', 'tts_first_audio', 'tts_playout'];
+  const wanted = ['voice_to_voice', 'end_of_speech_to_transcript', 'brain_total', 'llm', 'llm_first_token', 'tool_call', 'tts_synthesis', 'tts_first_audio', 'tts_playout'];
   await waitFor(
     async () => {
       const response = await fetch(`${jaeger.queryUrl}/api/traces/${traceId}`).catch(() => undefined);
@@ -104,6 +110,16 @@ test('one spoken turn is one trace in Jaeger with spans from the voice, brain an
   const stt = byName('end_of_speech_to_transcript').duration;
   const firstAudio = byName('tts_first_audio').duration;
   assert.ok(stt + firstAudio <= v2v * 1.05 + 5_000, `STT ${stt} µs + first audio ${firstAudio} µs within voice-to-voice ${v2v} µs`);
-  assert.ok(byName('llm').duration <= byName('brain_total').duration + 1_000, 'the model call is inside the brain’s handling');
+  const brain = byName('brain_total');
+  const calls = spans.filter((s) => s.operationName === 'llm');
+  assert.equal(calls.length, 2, 'two model calls: the one that chose the tool, the one that answered');
+  const tool = byName('tool_call');
+  const [chose, answered] = calls.sort((a, b) => a.startTime - b.startTime);
+  assert.ok(chose!.startTime + chose!.duration <= tool.startTime + 1_000 && tool.startTime + tool.duration <= answered!.startTime + 1_000, 'model → tool → model, in order');
+  const inBrain = calls.reduce((sum, s) => sum + s.duration, 0) + tool.duration;
+  assert.ok(inBrain <= brain.duration + 2_000, `model calls and the tool call (${inBrain} µs) fit inside the brain’s handling (${brain.duration} µs)`);
+  // The durations of one real turn, as Jaeger reports them (for operators and the closing note).
+  const table = spans.map((s) => ({ stage: s.operationName, service: services[s.processID], ms: +(s.duration / 1000).toFixed(1) })).sort((a, b) => a.stage.localeCompare(b.stage));
+  console.log(`spans of trace ${traceId}:\n${table.map((r) => `  ${r.stage.padEnd(28)} ${String(r.service).padEnd(22)} ${r.ms} ms`).join('\n')}`);
   assert.ok(byName('end_of_speech_to_transcript').startTime >= root.startTime - 1_000, 'STT starts when the turn does');
 });

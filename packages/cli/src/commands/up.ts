@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { connectBus } from '@arc/bus';
-import { REPO_ROOT, findBinary, liveKitConfigYaml, startProcess, waitFor, type ManagedProcess } from '@arc/devstack';
+import { REPO_ROOT, findBinary, jaegerConfigYaml, liveKitConfigYaml, startProcess, waitFor, type ManagedProcess } from '@arc/devstack';
 import { StackDefaults } from '../config.js';
 import { startPlayground, type Playground } from '../playground/server.js';
 
@@ -49,7 +49,8 @@ export function registerUpCommand(program: Command): void {
     .command('up')
     .description('run the whole stack on loopback: nats-server, livekit-server (dev) and every built worker (npm start)')
     .option('--heartbeat-ms <ms>', 'worker heartbeat interval', (v) => Number.parseInt(v, 10), 5_000)
-    .action(async (options: { heartbeatMs: number }) => {
+    .option('--tracing', 'also run Jaeger and send every worker\'s OpenTelemetry spans to it (UI on port 16686)')
+    .action(async (options: { heartbeatMs: number; tracing?: boolean }) => {
       const existing = runningStack();
       if (existing) {
         process.stderr.write(`ARC is already running (pid ${existing}); stop it with Ctrl-C in its terminal or \`kill ${existing}\`.\n`);
@@ -87,6 +88,19 @@ export function registerUpCommand(program: Command): void {
         const livekitHttp = `http://127.0.0.1:${d.livekitPort}`;
         await waitFor(async () => (await fetch(livekitHttp).catch(() => undefined))?.ok, 20_000, 'livekit-server');
 
+        // --tracing: Jaeger all-in-one on its usual ports; workers export OTLP/HTTP to it.
+        const tracing: Record<string, string> = {};
+        if (options.tracing) {
+          const jaegerConfig = join(STACK_DIR, 'jaeger.yaml');
+          writeFileSync(jaegerConfig, jaegerConfigYaml({ otlpHttp: d.jaegerOtlpPort, query: d.jaegerUiPort, queryGrpc: d.jaegerQueryGrpcPort }));
+          const jaeger = startProcess(findBinary('jaeger'), ['--config', jaegerConfig]);
+          children.push({ name: 'jaeger', process: jaeger });
+          const jaegerUi = `http://127.0.0.1:${d.jaegerUiPort}`;
+          await waitFor(async () => (await fetch(`${jaegerUi}/api/services`).catch(() => undefined))?.ok, 20_000, 'jaeger');
+          tracing['OTEL_EXPORTER_OTLP_ENDPOINT'] = `http://127.0.0.1:${d.jaegerOtlpPort}`;
+        }
+        const servers = children.length;
+
         const bus = await connectBus({ servers: natsUrl, service: 'arc-up', connectTimeoutMs: 5_000 });
         const seen = new Map<string, string>();
         bus.subscribe('system.health.heartbeat', (beat) => void seen.set(beat.service, beat.status), { deadLetter: false });
@@ -101,6 +115,7 @@ export function registerUpCommand(program: Command): void {
           HEARTBEAT_INTERVAL_MS: String(options.heartbeatMs),
           VOICE_HTTP_PORT: String(d.voicePort),
           LOG_FORMAT: 'json',
+          ...tracing,
         };
         const workers = workerEntries();
         const metricsUrls: string[] = [];
@@ -116,7 +131,7 @@ export function registerUpCommand(program: Command): void {
         const failed = new Set<string>();
         await waitFor(
           () => {
-            for (const { name, process: child } of children.slice(2)) {
+            for (const { name, process: child } of children.slice(servers)) {
               if (child.child.exitCode !== null && !failed.has(name)) {
                 failed.add(name);
                 process.stderr.write(`\n${name} exited with code ${child.child.exitCode}; see its log above\n`);
@@ -145,6 +160,7 @@ export function registerUpCommand(program: Command): void {
           '',
           `Playground (browser microphone): ${playground.url}`,
           `Prometheus metrics: ${metricsUrls.join(', ')}`,
+          options.tracing ? `Traces (Jaeger UI): http://127.0.0.1:${d.jaegerUiPort}` : 'Traces: off (npm start -- --tracing runs Jaeger and sends spans to it)',
           '',
           'Talk to it from another terminal:',
           '  npx arc talk --room demo --say "what time is it"   # a real participant asks, hears, transcribes',
