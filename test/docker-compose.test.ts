@@ -11,6 +11,7 @@ import { parse } from 'yaml';
 import { REPO_ROOT, findBinary, freePort, startProcess, waitFor } from '@arc/testkit';
 
 interface ComposeService {
+  command?: string[];
   environment?: Record<string, string>;
   deploy?: { resources?: { reservations?: { devices?: { driver: string; capabilities: string[] }[] } } };
   depends_on?: Record<string, unknown> | string[];
@@ -33,6 +34,7 @@ test('docker-compose.yml: the services, webhooks to the voice worker, no GPU nee
   assert.equal(livekit.webhook.api_key, voice.LIVEKIT_API_KEY, 'webhooks are signed with the key the voice worker verifies');
   assert.equal(livekit.keys[voice.LIVEKIT_API_KEY!], voice.LIVEKIT_API_SECRET);
   for (const name of ['brain', 'tts', 'voice']) assert.equal(services[name]!.environment!.NATS_URL, 'nats://nats:4222');
+  assert.ok(services.nats!.command?.includes('-js'), `nats runs JetStream for the audit stream: ${JSON.stringify(services.nats!.command)}`);
   for (const name of ['tts', 'voice']) {
     assert.equal(services[name]!.deploy, undefined, `${name} reserves no GPU, so a CPU-only host can run it`);
     assert.equal(services[name]!.environment!.ORT_PROVIDERS, 'cpu');
