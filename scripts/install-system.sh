@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages ARC needs, when missing: nats-server (NATS), espeak-ng (Piper
 # phonemes, test speech), chromium (the playground's browser test), docker-compose (the test that
-# checks docker-compose.yml), prometheus (the test that scrapes the workers' /metrics). Debian/Ubuntu;
+# checks docker-compose.yml), prometheus (the test that scrapes the workers' /metrics), Java and Maven
+# (Pulsar standalone for the Pulsar sink's test). Debian/Ubuntu;
 # uses sudo when not root.
 set -euo pipefail
 need=()
@@ -10,6 +11,8 @@ command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
+command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || need+=(maven)
 for extra in "$@"; do
   dpkg -s "$extra" >/dev/null 2>&1 || need+=("$extra")
 done

@@ -626,6 +626,8 @@ type HealthHeartbeatMetrics struct {
 	// how full the worker is (0–1): sessions or rooms held against its maximum, or
 	// inference-thread busy time, whichever is higher; at 1 it takes no new room. Optional.
 	Load *float64 `json:"load,omitempty"`
+	// a sink worker (arc-pulsar-sink): audit events copied to an external store. Optional.
+	Sink *HealthHeartbeatMetricsSink `json:"sink,omitempty"`
 }
 
 // HealthHeartbeatMetricsBus is the bus field of HealthHeartbeatMetrics.
@@ -650,6 +652,19 @@ type HealthHeartbeatMetricsBus struct {
 	Published int64 `json:"published"`
 	// publishes lost while disconnected.
 	Dropped int64 `json:"dropped"`
+}
+
+// HealthHeartbeatMetricsSink is the sink field of HealthHeartbeatMetrics. a sink worker
+// (arc-pulsar-sink): audit events copied to an external store.
+type HealthHeartbeatMetricsSink struct {
+	// events the external store has taken.
+	Forwarded int64 `json:"forwarded"`
+	// sends it refused or lost (each event is sent again).
+	Failed int64 `json:"failed"`
+	// events sent and not yet stored.
+	InFlight int64 `json:"in_flight"`
+	// topics written to.
+	Destinations int64 `json:"destinations"`
 }
 
 // ServiceError is the payload of system.service.error. A critical or notable error in any service.

@@ -402,6 +402,17 @@ export const HeartbeatSchema = Type.Object(
       models: Type.Optional(Type.Array(Type.String({ maxLength: ID_MAX }), { maxItems: 32 })),
       voice_to_voice_p50_ms: Type.Optional(NonNegative('voice worker: median end of speech → first agent audio')),
       load: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'how full the worker is (0–1): sessions or rooms held against its maximum, or inference-thread busy time, whichever is higher; at 1 it takes no new room' })),
+      sink: Type.Optional(
+        Type.Object(
+          {
+            forwarded: NonNegativeInt('events the external store has taken'),
+            failed: NonNegativeInt('sends it refused or lost (each event is sent again)'),
+            in_flight: NonNegativeInt('events sent and not yet stored'),
+            destinations: NonNegativeInt('topics written to'),
+          },
+          { description: 'a sink worker (arc-pulsar-sink): audit events copied to an external store' },
+        ),
+      ),
     }),
   },
   { $id: 'system.health.heartbeat', description: 'Every worker, every HEARTBEAT_INTERVAL_MS (30 s by default).' },

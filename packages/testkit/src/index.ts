@@ -11,3 +11,4 @@ export { startScriptedOpenAIServer, echoReply } from './scripted-openai-server.j
 export type { ScriptedOpenAIServer, ScriptedOpenAIServerOptions, ScriptedReply, ScriptedRequest, Script, ChatCompletionRequestBody } from './scripted-openai-server.js';
 export { startWorkerProcess, workerEnv, type TestServers } from './workers.js';
 export { startJaeger, type JaegerHandle } from './jaeger.js';
+export { startPulsar, PULSAR_LIB, type PulsarHandle } from './pulsar.js';

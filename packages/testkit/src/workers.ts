@@ -23,6 +23,6 @@ export function workerEnv(servers: TestServers, extra: Record<string, string> = 
 }
 
 /** Starts a built worker (services/<name>/dist/main.js) as its own process. */
-export function startWorkerProcess(name: 'brain' | 'tts' | 'voice', servers: TestServers, extra: Record<string, string> = {}): ManagedProcess {
+export function startWorkerProcess(name: 'brain' | 'tts' | 'voice' | 'pulsar-sink', servers: TestServers, extra: Record<string, string> = {}): ManagedProcess {
   return startProcess(process.execPath, [join(REPO_ROOT, 'services', name, 'dist', 'main.js')], { env: workerEnv(servers, extra) });
 }

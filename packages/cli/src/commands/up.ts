@@ -22,12 +22,21 @@ function runningStack(): number | undefined {
   }
 }
 
-/** Worker services present in this checkout (services/<name>/dist/main.js). */
-function workerEntries(): { name: string; main: string }[] {
+/** Workers that copy ARC's events to a store outside the stack: they run only when pointed at one. */
+const OPTIONAL_WORKERS: Record<string, string> = { 'pulsar-sink': 'PULSAR_WS_URL' };
+
+/** Worker services present in this checkout (services/<name>/dist/main.js) that `env` asks for. */
+function workerEntries(env: NodeJS.ProcessEnv): { name: string; main: string }[] {
   const servicesDir = join(REPO_ROOT, 'services');
   return readdirSync(servicesDir)
     .map((name) => ({ name, main: join(servicesDir, name, 'dist', 'main.js') }))
-    .filter((entry) => existsSync(entry.main));
+    .filter((entry) => existsSync(entry.main))
+    .filter((entry) => {
+      const needs = OPTIONAL_WORKERS[entry.name];
+      if (!needs || env[needs]) return true;
+      console.log(`${entry.name}: off (set ${needs} to run it)`);
+      return false;
+    });
 }
 
 function livekitConfig(): string {
@@ -117,7 +126,7 @@ export function registerUpCommand(program: Command): void {
           LOG_FORMAT: 'json',
           ...tracing,
         };
-        const workers = workerEntries();
+        const workers = workerEntries(env);
         const metricsUrls: string[] = [];
         for (const [index, worker] of workers.entries()) {
           const metricsPort = d.metricsPort + index;

@@ -30,6 +30,7 @@ __all__ = [
     "HealthHeartbeatInput",
     "HealthHeartbeatMetrics",
     "HealthHeartbeatMetricsBus",
+    "HealthHeartbeatMetricsSink",
     "HealthHeartbeatPayload",
     "PUBLISH_INPUTS",
     "REPLY_PAYLOADS",
@@ -863,6 +864,19 @@ class HealthHeartbeatMetricsBus(TypedDict):
     dropped: int
 
 
+class HealthHeartbeatMetricsSink(TypedDict):
+    """a sink worker (arc-pulsar-sink): audit events copied to an external store"""
+
+    #: events the external store has taken
+    forwarded: int
+    #: sends it refused or lost (each event is sent again)
+    failed: int
+    #: events sent and not yet stored
+    in_flight: int
+    #: topics written to
+    destinations: int
+
+
 class HealthHeartbeatMetrics(TypedDict):
     """HealthHeartbeatMetrics"""
 
@@ -882,6 +896,8 @@ class HealthHeartbeatMetrics(TypedDict):
     voice_to_voice_p50_ms: NotRequired[float]
     #: how full the worker is (0–1): sessions or rooms held against its maximum, or inference-thread busy time, whichever is higher; at 1 it takes no new room
     load: NotRequired[float]
+    #: a sink worker (arc-pulsar-sink): audit events copied to an external store
+    sink: NotRequired[HealthHeartbeatMetricsSink]
 
 
 class HealthHeartbeatPayload(TypedDict):
