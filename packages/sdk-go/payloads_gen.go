@@ -488,6 +488,11 @@ type VoiceSessionStarted struct {
 	ParticipantSID string `json:"participant_sid"`
 	// service that runs the session, e.g. arc-scarlett-voice.
 	AgentID string `json:"agent_id"`
+	// voice worker instance that runs it: of two that started one for the same track, the earlier
+	// (then the smaller id) keeps it. Optional.
+	InstanceID *string `json:"instance_id,omitempty"`
+	// LiveKit sid of the user's microphone track it listens to. Optional.
+	TrackSID *string `json:"track_sid,omitempty"`
 }
 
 // VoiceTrackPublished is the payload of agent.voice.track.published. A user published a track in a

@@ -16,9 +16,11 @@ export interface AuditLimits {
   maxAgeMs: number;
   /** the oldest events are discarded beyond this size, bytes */
   maxBytes: number;
+  /** copies kept on as many nodes of a NATS cluster (1 on a single server) */
+  replicas?: number;
 }
 
-export const DEFAULT_AUDIT_LIMITS: AuditLimits = { maxAgeMs: 7 * 24 * 3_600_000, maxBytes: 1024 ** 3 };
+export const DEFAULT_AUDIT_LIMITS: AuditLimits = { maxAgeMs: 7 * 24 * 3_600_000, maxBytes: 1024 ** 3, replicas: 1 };
 
 export type AuditStreamState = 'created' | 'updated' | 'present';
 
@@ -39,6 +41,7 @@ function streamConfig(limits: AuditLimits): Partial<StreamConfig> & { name: stri
     discard: DiscardPolicy.Old,
     max_age: limits.maxAgeMs * 1_000_000, // nanoseconds
     max_bytes: limits.maxBytes,
+    num_replicas: limits.replicas ?? 1,
     no_ack: true,
   };
 }
@@ -65,6 +68,7 @@ export async function ensureAuditStream(nc: NatsConnection, limits: AuditLimits 
     const same =
       info.config.max_age === wanted.max_age &&
       info.config.max_bytes === wanted.max_bytes &&
+      info.config.num_replicas === wanted.num_replicas &&
       info.config.no_ack === true &&
       JSON.stringify(info.config.subjects) === JSON.stringify(wanted.subjects);
     if (same) return 'present';

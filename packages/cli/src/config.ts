@@ -8,6 +8,9 @@ import { SpeechConfig, speechSettings, type SpeechSettings } from '@arc/speech';
 /** Ports and keys of the loopback stack `arc up` (npm start) runs. */
 export const StackDefaults = {
   natsPort: 4222,
+  /** `arc up --nats-cluster N`: node i has clients on natsPort+i, routes on natsRoutePort+i, monitoring on natsMonitorPort+i */
+  natsRoutePort: 6222,
+  natsMonitorPort: 8222,
   livekitPort: 7880,
   livekitTcpPort: 7881,
   livekitUdpPort: 7882,

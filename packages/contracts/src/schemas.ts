@@ -80,6 +80,8 @@ export const SessionStartedSchema = Type.Object(
     room_sid: Type.Optional(Id('LiveKit room sid')),
     participant_sid: Id('LiveKit participant sid'),
     agent_id: Id('service that runs the session, e.g. arc-scarlett-voice'),
+    instance_id: Type.Optional(Id('voice worker instance that runs it: of two that started one for the same track, the earlier (then the smaller id) keeps it')),
+    track_sid: Type.Optional(Id("LiveKit sid of the user's microphone track it listens to")),
   },
   { $id: 'agent.voice.session.started', description: 'A user joined and the voice worker started a session.' },
 );

@@ -8,3 +8,4 @@ export { freePort, startProcess, waitFor } from './process.js';
 export type { ManagedProcess } from './process.js';
 export { liveKitConfigYaml, type LiveKitConfigOptions } from './livekit-config.js';
 export { jaegerConfigYaml, type JaegerPorts } from './jaeger-config.js';
+export { startNatsCluster, type NatsCluster, type NatsClusterOptions, type NatsNode, type NatsNodePorts } from './nats-cluster.js';

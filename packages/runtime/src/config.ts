@@ -30,6 +30,7 @@ export const CommonConfig = Type.Object({
   METRICS_HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'address /metrics listens on (0.0.0.0 to be scraped from other hosts)' }),
   ARC_AUDIT: Type.Boolean({ default: true, description: 'keep the ARC_AUDIT JetStream stream (agent.>, system.>, dlq.>) when the NATS server has JetStream' }),
   ARC_AUDIT_MAX_AGE_S: Type.Integer({ minimum: 60, maximum: 31_536_000, default: 604_800, description: 'audit events older than this are discarded (default 7 days)' }),
+  ARC_AUDIT_REPLICAS: Type.Integer({ minimum: 1, maximum: 5, default: 1, description: 'copies of the audit stream on a NATS cluster (1 on a single server; 3 survives the loss of a node)' }),
   ARC_AUDIT_MAX_MB: Type.Integer({ minimum: 1, maximum: 1_048_576, default: 1024, description: 'the audit keeps at most this many MiB, discarding the oldest' }),
   ARC_MODELS_DIR: Type.Optional(Type.String({ minLength: 1, description: 'where model weights are stored (default models/cache)' })),
 });

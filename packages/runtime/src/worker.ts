@@ -218,8 +218,8 @@ export async function runWorker<P extends TProperties>(definition: WorkerDefinit
 async function keepAudit(bus: Bus, config: CommonConfig, logger: Logger): Promise<void> {
   if (!config.ARC_AUDIT) return;
   try {
-    const state = await ensureAuditStream(bus.natsConnection, { maxAgeMs: config.ARC_AUDIT_MAX_AGE_S * 1_000, maxBytes: config.ARC_AUDIT_MAX_MB * 1024 * 1024 });
-    logger.info({ stream: 'ARC_AUDIT', state, max_age_s: config.ARC_AUDIT_MAX_AGE_S, max_mb: config.ARC_AUDIT_MAX_MB }, 'audit stream in place');
+    const state = await ensureAuditStream(bus.natsConnection, { maxAgeMs: config.ARC_AUDIT_MAX_AGE_S * 1_000, maxBytes: config.ARC_AUDIT_MAX_MB * 1024 * 1024, replicas: config.ARC_AUDIT_REPLICAS });
+    logger.info({ stream: 'ARC_AUDIT', state, max_age_s: config.ARC_AUDIT_MAX_AGE_S, max_mb: config.ARC_AUDIT_MAX_MB, replicas: config.ARC_AUDIT_REPLICAS }, 'audit stream in place');
   } catch (error) {
     if (error instanceof AuditUnavailableError) logger.info(error.message);
     else logger.warn({ err: error }, 'could not set up the audit stream; events are not kept');

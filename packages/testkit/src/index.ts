@@ -12,3 +12,5 @@ export type { ScriptedOpenAIServer, ScriptedOpenAIServerOptions, ScriptedReply, 
 export { startWorkerProcess, workerEnv, type TestServers } from './workers.js';
 export { startJaeger, type JaegerHandle } from './jaeger.js';
 export { startPulsar, PULSAR_LIB, type PulsarHandle } from './pulsar.js';
+export { startTestNatsCluster } from './nats-cluster.js';
+export type { NatsCluster, NatsNode } from '@arc/devstack';

@@ -4,7 +4,8 @@ import type { LiveKitServerHandle } from './livekit-server.js';
 import type { NatsServerHandle } from './nats-server.js';
 
 export interface TestServers {
-  nats: NatsServerHandle;
+  /** a nats-server, or a cluster (its url lists every node) */
+  nats: Pick<NatsServerHandle, 'url'>;
   livekit?: LiveKitServerHandle;
 }
 

@@ -1,9 +1,10 @@
-/** Who is a user: the kind LiveKit reported, ARC's identity prefixes, listener liveness. No servers. */
+/** Who is a user: the kind LiveKit reported, ARC's identity prefixes, listener liveness, which of two sessions of one track stays. No servers. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ParticipantInfo, TrackInfo, TrackSource, TrackType, WebhookEvent } from 'livekit-server-sdk';
 import { ParticipantDirectory, ParticipantKind, isMicrophone, userProfile } from './participants.js';
 import { VoiceInstances } from './reconcile.js';
+import { keepsSession } from './voice-service.js';
 
 // Bodies as livekit-server 1.13.5 sends them: track events name the participant by sid and identity only.
 const joinedAgent = WebhookEvent.fromJson(
@@ -76,4 +77,14 @@ test('listener liveness: from heartbeats, never our own id, unknown peers live u
   assert.equal(instances.isAlive('peer'), true);
   instances.beat('peer', 1_000, true);
   assert.equal(instances.isAlive('peer'), false, 'a worker that said "stopping" is gone');
+});
+
+test('of two sessions of one track, the one that started first stays; at the same millisecond, the smaller instance id', () => {
+  const early = { startedIso: '2026-12-02T10:00:00.100Z', instanceId: 'voice-b' };
+  const late = { startedIso: '2026-12-02T10:00:00.250Z', instanceId: 'voice-a' };
+  assert.equal(keepsSession(early, late), true);
+  assert.equal(keepsSession(late, early), false);
+  const tieA = { startedIso: early.startedIso, instanceId: 'voice-a' };
+  assert.equal(keepsSession(tieA, early), true);
+  assert.equal(keepsSession(early, tieA), false);
 });

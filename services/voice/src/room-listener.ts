@@ -59,10 +59,12 @@ export class RoomListener {
   }
 
   private async listen(track: RemoteTrack): Promise<void> {
-    // 32 ms frames, one VAD window each: a third of the events of LiveKit's default 10 ms frames.
-    const stream = new AudioStream(track, { sampleRate: this.options.sampleRate, numChannels: 1, frameSizeMs: 32 });
-    this.options.logger.info({ room: this.options.roomName, track_sid: this.options.trackSid }, 'listening to the user');
+    if (this.closed) return;
     try {
+      // 32 ms frames, one VAD window each: a third of the events of LiveKit's default 10 ms frames.
+      // A listener closed while the track was being subscribed has a disposed track: this throws.
+      const stream = new AudioStream(track, { sampleRate: this.options.sampleRate, numChannels: 1, frameSizeMs: 32 });
+      this.options.logger.info({ room: this.options.roomName, track_sid: this.options.trackSid }, 'listening to the user');
       for await (const frame of stream as unknown as AsyncIterable<AudioFrame>) {
         if (this.closed) break;
         await this.events.onAudio(new Int16Array(frame.data));

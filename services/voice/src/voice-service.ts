@@ -12,7 +12,7 @@
  * listens to (a restart, a lost listener) are found and dispatched again (see reconcile.ts).
  */
 import { RoomServiceClient, type ParticipantInfo, type TrackInfo, type WebhookEvent } from 'livekit-server-sdk';
-import { newRequestId, newTraceId, type PublishInput, type TrackPublished } from '@arc/contracts';
+import { newRequestId, newTraceId, type PublishInput, type SessionStarted, type TrackPublished } from '@arc/contracts';
 import { Admission, NoRespondersError, RequestTimeoutError, StickyRouter, type Bus, type BusSubscription, type MessageMeta } from '@arc/bus';
 import type { CommonConfig, Logger } from '@arc/runtime';
 import type { SttEngine, TurnDetector, VadEngine } from '@arc/speech';
@@ -22,7 +22,30 @@ import { VoiceInstances, findUnheardMicrophones } from './reconcile.js';
 import { VoiceSession } from './voice-session.js';
 
 /** Sessions ended for these reasons are over for good; any other end (a listener disconnected) is healed. */
-const FINAL_END_REASONS = new Set(['track_unpublished', 'user_left', 'room_finished', 'shutdown']);
+const FINAL_END_REASONS = new Set(['track_unpublished', 'user_left', 'room_finished', 'shutdown', 'duplicate_session']);
+/** LiveKit webhook ids remembered, so a retried webhook is not dispatched twice */
+const SEEN_WEBHOOKS = 1000;
+/**
+ * How long another worker's agent.voice.session.started keeps this one from starting a session of
+ * the same track: duplicates race within a second; a worker that died holding it is forgotten.
+ */
+const CLAIM_TTL_MS = 10_000;
+
+interface SessionClaim {
+  instanceId: string;
+  sessionId: string;
+  startedIso: string;
+  seenAt: number;
+}
+
+/**
+ * Of two sessions started for the same track (a webhook delivered to two voice workers, or
+ * retried), the one that started first stays; at the same millisecond the smaller instance id.
+ */
+export function keepsSession(mine: { startedIso: string; instanceId: string }, other: { startedIso: string; instanceId: string }): boolean {
+  if (mine.startedIso !== other.startedIso) return mine.startedIso < other.startedIso;
+  return mine.instanceId < other.instanceId;
+}
 const MAX_KEPT_SAMPLES = 1000;
 
 export interface VoiceServiceOptions {
@@ -55,7 +78,10 @@ export class VoiceService {
   /** tracks whose user has heard the busy notice (so reconciling does not repeat it) */
   private readonly noticed = new Set<string>();
   private stopping = false;
-  private counts = { webhooksRejected: 0, agentTracksIgnored: 0, busyNotices: 0, turnsEndedAtPause: 0, pausesMidTurn: 0, resumes: 0 };
+  private readonly seenWebhooks = new Set<string>();
+  /** sessions other voice workers started, by track sid (see CLAIM_TTL_MS) */
+  private readonly claims = new Map<string, SessionClaim>();
+  private counts = { webhooksRejected: 0, webhooksRepeated: 0, duplicateSessions: 0, agentTracksIgnored: 0, busyNotices: 0, turnsEndedAtPause: 0, pausesMidTurn: 0, resumes: 0 };
 
   constructor(private readonly options: VoiceServiceOptions) {
     const { bus, config, instanceId } = options;
@@ -88,6 +114,8 @@ export class VoiceService {
         // A session ends with its own track, never because another participant's track went away.
         if (session?.init.trackSid === ended.track_sid) void session.end('track_unpublished');
       }),
+      bus.subscribe('agent.voice.session.started', (started) => this.onSessionStarted(started)),
+      bus.subscribe('agent.voice.session.ended', (ended) => this.forgetClaim(ended.session_id)),
       bus.subscribe('agent.brain.partial', (p) => turnsOf(p.request_id)?.brainPartial(p)),
       bus.subscribe('agent.brain.response', (r) => turnsOf(r.request_id)?.brainResponse(r)),
       bus.subscribe('agent.brain.error', (e) => turnsOf(e.request_id)?.brainError(e)),
@@ -129,6 +157,8 @@ export class VoiceService {
     const live = [...this.sessions.values()];
     return {
       webhooks_rejected: this.counts.webhooksRejected,
+      webhooks_repeated: this.counts.webhooksRepeated,
+      duplicate_sessions_ended: this.counts.duplicateSessions,
       agent_tracks_ignored: this.counts.agentTracksIgnored,
       busy_notices: this.counts.busyNotices,
       // turn-taking, since the worker started
@@ -150,6 +180,14 @@ export class VoiceService {
   /** A verified LiveKit webhook. One room's events are handled in the order they arrived (a lookup may wait on LiveKit). */
   onWebhook(event: WebhookEvent): void {
     const room = event.room?.name ?? '';
+    if (event.id) {
+      if (this.seenWebhooks.has(event.id)) {
+        this.counts.webhooksRepeated++;
+        return void this.options.logger.debug({ id: event.id, event: event.event, room }, 'webhook already handled (a retry)');
+      }
+      this.seenWebhooks.add(event.id);
+      if (this.seenWebhooks.size > SEEN_WEBHOOKS) this.seenWebhooks.delete(this.seenWebhooks.values().next().value!);
+    }
     const next = (this.roomQueues.get(room) ?? Promise.resolve())
       .then(() => this.handle(event))
       .catch((error: Error) => this.options.logger.error({ err: error, room, event: event.event }, 'webhook event failed'));
@@ -240,12 +278,44 @@ export class VoiceService {
 
   /** This worker takes a dispatched session (it is in the queue group only while it has room). */
   private onDispatched(event: TrackPublished, meta: MessageMeta): void {
+    const claim = this.claimOf(event.track_sid);
+    if (claim && !this.sessions.has(event.room_name)) {
+      this.options.logger.debug({ room: event.room_name, track_sid: event.track_sid, held_by: claim.instanceId }, 'another voice worker already listens to this track');
+      return meta.respond?.({ instance_id: claim.instanceId, room_name: event.room_name, track_sid: event.track_sid, session_id: claim.sessionId });
+    }
     const held = this.sessions.get(event.room_name);
     const session = held ?? this.startSession(event.room_name, event.room_sid, { identity: event.participant_identity, sid: event.participant_sid }, event.track_sid, event.trace_id, event.metadata);
     if (held && held.init.trackSid !== event.track_sid) {
       this.options.logger.warn({ room: event.room_name, participant: event.participant_identity }, 'a session already runs in this room (one user per room); track ignored');
     }
     meta.respond?.({ instance_id: this.options.instanceId, room_name: event.room_name, track_sid: session.init.trackSid, session_id: session.sessionId });
+  }
+
+  /**
+   * Another voice worker started a session: if it listens to the same track as one of ours (the
+   * webhook reached both, or was dispatched twice), the later of the two ends, so the user has one
+   * agent listening and answering.
+   */
+  private onSessionStarted(started: SessionStarted): void {
+    if (!started.instance_id || started.instance_id === this.options.instanceId || !started.track_sid) return;
+    this.claims.set(started.track_sid, { instanceId: started.instance_id, sessionId: started.session_id, startedIso: started.timestamp, seenAt: Date.now() });
+    const session = this.sessions.get(started.room_name);
+    if (!session || session.init.trackSid !== started.track_sid) return;
+    if (keepsSession({ startedIso: session.startedIso, instanceId: this.options.instanceId }, { startedIso: started.timestamp, instanceId: started.instance_id })) return;
+    this.counts.duplicateSessions++;
+    this.options.logger.info({ room: started.room_name, track_sid: started.track_sid, kept_by: started.instance_id }, 'another voice worker started this session first; ending ours');
+    void session.end('duplicate_session');
+  }
+
+  /** Another worker's live session of this track, if one started within CLAIM_TTL_MS and has not ended. */
+  private claimOf(trackSid: string): SessionClaim | undefined {
+    const now = Date.now();
+    for (const [track, claim] of this.claims) if (now - claim.seenAt > CLAIM_TTL_MS) this.claims.delete(track);
+    return this.claims.get(trackSid);
+  }
+
+  private forgetClaim(sessionId: string): void {
+    for (const [track, claim] of this.claims) if (claim.sessionId === sessionId) this.claims.delete(track);
   }
 
   /** In the queue group below VOICE_MAX_SESSIONS, out of it at the maximum. */

@@ -49,6 +49,8 @@ export interface SessionDeps {
 export class VoiceSession {
   readonly sessionId = `session-${newRequestId('v').slice(2, 14)}`;
   readonly startedAt = Date.now();
+  /** the session's claim in agent.voice.session.started: of two sessions of one track, the earlier stays */
+  readonly startedIso = new Date(this.startedAt).toISOString();
   private readonly turns: TurnController;
   private readonly audio = new UtteranceBuffer(SAMPLE_RATE);
   private readonly cutter: UtteranceCutter;
@@ -147,6 +149,9 @@ export class VoiceSession {
       ...(this.init.roomSid ? { room_sid: this.init.roomSid } : {}),
       participant_sid: this.init.participantSid,
       agent_id: this.deps.service,
+      instance_id: this.deps.instanceId,
+      track_sid: this.init.trackSid,
+      timestamp: this.startedIso,
     });
     this.listener = await RoomListener.join(
       {

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { connectBus } from '@arc/bus';
-import { REPO_ROOT, findBinary, jaegerConfigYaml, liveKitConfigYaml, startProcess, waitFor, type ManagedProcess } from '@arc/devstack';
+import { REPO_ROOT, findBinary, jaegerConfigYaml, liveKitConfigYaml, startNatsCluster, startProcess, waitFor, type ManagedProcess } from '@arc/devstack';
 import { StackDefaults } from '../config.js';
 import { startPlayground, type Playground } from '../playground/server.js';
 
@@ -59,7 +59,8 @@ export function registerUpCommand(program: Command): void {
     .description('run the whole stack on loopback: nats-server, livekit-server (dev) and every built worker (npm start)')
     .option('--heartbeat-ms <ms>', 'worker heartbeat interval', (v) => Number.parseInt(v, 10), 5_000)
     .option('--tracing', 'also run Jaeger and send every worker\'s OpenTelemetry spans to it (UI on port 16686)')
-    .action(async (options: { heartbeatMs: number; tracing?: boolean }) => {
+    .option('--nats-cluster <nodes>', 'run NATS as a cluster of this many nodes (clients on 4222…, routes on 6222…, monitoring on 8222…); workers get every URL', (v) => Number.parseInt(v, 10), 1)
+    .action(async (options: { heartbeatMs: number; tracing?: boolean; natsCluster: number }) => {
       const existing = runningStack();
       if (existing) {
         process.stderr.write(`ARC is already running (pid ${existing}); stop it with Ctrl-C in its terminal or \`kill ${existing}\`.\n`);
@@ -85,10 +86,18 @@ export function registerUpCommand(program: Command): void {
       process.once('SIGTERM', () => void stopAll(0));
 
       try {
-        const natsUrl = `nats://127.0.0.1:${d.natsPort}`;
-        const nats = startProcess(findBinary('nats-server'), ['-a', '127.0.0.1', '-p', String(d.natsPort), '-js', '-sd', join(STACK_DIR, 'jetstream')]);
-        children.push({ name: 'nats-server', process: nats });
-        await nats.waitForOutput(/Server is ready/, 10_000);
+        let natsUrl = `nats://127.0.0.1:${d.natsPort}`;
+        if (!Number.isInteger(options.natsCluster) || options.natsCluster < 1 || options.natsCluster > 9) throw new Error(`--nats-cluster takes 1 to 9 nodes, not "${options.natsCluster}"`);
+        if (options.natsCluster === 1) {
+          const nats = startProcess(findBinary('nats-server'), ['-a', '127.0.0.1', '-p', String(d.natsPort), '-js', '-sd', join(STACK_DIR, 'jetstream')]);
+          children.push({ name: 'nats-server', process: nats });
+          await nats.waitForOutput(/Server is ready/, 10_000);
+        } else {
+          const ports = Array.from({ length: options.natsCluster }, (_, i) => ({ client: d.natsPort + i, route: d.natsRoutePort + i, monitor: d.natsMonitorPort + i }));
+          const cluster = await startNatsCluster(ports, { jetstreamDir: join(STACK_DIR, 'jetstream-cluster') });
+          for (const node of cluster.nodes) children.push({ name: node.name, process: node.process! });
+          natsUrl = cluster.url;
+        }
 
         const configPath = join(STACK_DIR, 'livekit.yaml');
         writeFileSync(configPath, livekitConfig());
@@ -124,6 +133,7 @@ export function registerUpCommand(program: Command): void {
           HEARTBEAT_INTERVAL_MS: String(options.heartbeatMs),
           VOICE_HTTP_PORT: String(d.voicePort),
           LOG_FORMAT: 'json',
+          ...(options.natsCluster > 1 && !process.env.ARC_AUDIT_REPLICAS ? { ARC_AUDIT_REPLICAS: String(Math.min(options.natsCluster, 3)) } : {}),
           ...tracing,
         };
         const workers = workerEntries(env);
@@ -163,7 +173,7 @@ export function registerUpCommand(program: Command): void {
         const lines = [
           '',
           'ARC is running on loopback:',
-          `  NATS          ${natsUrl}`,
+          `  NATS          ${natsUrl}${options.natsCluster > 1 ? `  (a ${options.natsCluster}-node cluster; kill one: the workers move to another)` : ''}`,
           `  LiveKit       ws://127.0.0.1:${d.livekitPort}  (API key ${d.livekitApiKey}, secret ${d.livekitApiSecret})`,
           `  workers up    ${[...seen.keys()].join(', ') || '(none)'}${failed.size ? `   failed: ${[...failed].join(', ')}` : ''}`,
           '',

@@ -180,6 +180,10 @@ class VoiceSessionStartedPayload(TypedDict):
     participant_sid: str
     #: service that runs the session, e.g. arc-scarlett-voice
     agent_id: str
+    #: voice worker instance that runs it: of two that started one for the same track, the earlier (then the smaller id) keeps it
+    instance_id: NotRequired[str]
+    #: LiveKit sid of the user's microphone track it listens to
+    track_sid: NotRequired[str]
 
 
 class VoiceSessionStartedInput(TypedDict):
@@ -202,6 +206,10 @@ class VoiceSessionStartedInput(TypedDict):
     participant_sid: str
     #: service that runs the session, e.g. arc-scarlett-voice
     agent_id: str
+    #: voice worker instance that runs it: of two that started one for the same track, the earlier (then the smaller id) keeps it
+    instance_id: NotRequired[str]
+    #: LiveKit sid of the user's microphone track it listens to
+    track_sid: NotRequired[str]
 
 
 class VoiceSessionEndedVoiceToVoiceMs(TypedDict):
