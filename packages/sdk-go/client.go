@@ -216,7 +216,18 @@ func (c *Client) Close() {
 // filled when absent (no trace_id on untraced subjects such as system.health.heartbeat). It
 // returns the JSON sent, or an *InvalidSubjectError, *InvalidPayloadError or
 // *PayloadTooLargeError (nothing sent).
-func (c *Client) Publish(subject string, payload any) (json.RawMessage, error) {
+func (c *Client) Publish(subject string, payload any, options ...PublishOption) (json.RawMessage, error) {
+	var settings publishSettings
+	for _, option := range options {
+		option(&settings)
+	}
+	targeted := ""
+	if settings.owner != "" {
+		var err error
+		if targeted, err = OwnerSubject(subject, settings.owner); err != nil {
+			return nil, err
+		}
+	}
 	data, err := c.prepare(subject, payload)
 	if err != nil {
 		return nil, err
@@ -226,7 +237,24 @@ func (c *Client) Publish(subject string, payload any) (json.RawMessage, error) {
 	}
 	c.copyForAudit(subject, data)
 	c.counters.published.Add(1)
+	if targeted != "" {
+		if err := c.nc.Publish(targeted, data); err != nil {
+			return nil, fmt.Errorf("arc: publish to %s: %w", targeted, err)
+		}
+		c.counters.published.Add(1)
+	}
 	return data, nil
+}
+
+// PublishOption changes what Publish sends besides the message itself.
+type PublishOption func(*publishSettings)
+
+type publishSettings struct{ owner string }
+
+// WithOwner names the request's owner_instance (the voice worker owning the session): an
+// answering event is also sent to its owner subject ("agent.brain.to.<owner>.response").
+func WithOwner(instanceID string) PublishOption {
+	return func(s *publishSettings) { s.owner = instanceID }
 }
 
 // PublishRaw publishes data as it is (for tests and tools): only the subject and size are checked.

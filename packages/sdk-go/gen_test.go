@@ -86,4 +86,15 @@ func TestSubjectsMatchSubjectsTS(t *testing.T) {
 	if strings.Join(want, ",") != strings.Join(RequestSubjects, ",") {
 		t.Errorf("RequestSubjects = %v, subjects.ts REQUEST_SUBJECTS = %v", RequestSubjects, want)
 	}
+	owners := regexp.MustCompile(`OWNER_EVENT_SUBJECTS = \[([^\]]*)\]`).FindSubmatch(source)
+	if owners == nil {
+		t.Fatal("subjects.ts: no OWNER_EVENT_SUBJECTS")
+	}
+	var wantOwners []string
+	for _, m := range regexp.MustCompile(`Subjects\.(\w+)`).FindAllSubmatch(owners[1], -1) {
+		wantOwners = append(wantOwners, keys[string(m[1])])
+	}
+	if strings.Join(wantOwners, ",") != strings.Join(OwnerEventSubjects, ",") {
+		t.Errorf("OwnerEventSubjects = %v, subjects.ts OWNER_EVENT_SUBJECTS = %v", OwnerEventSubjects, wantOwners)
+	}
 }

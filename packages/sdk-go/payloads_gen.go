@@ -162,6 +162,10 @@ type BrainRequest struct {
 	// limits the brain enforces; absurd values are rejected here rather than silently clamped.
 	// Optional.
 	Constraints *BrainRequestConstraints `json:"constraints,omitempty"`
+	// instance id of the voice worker that owns the session: the answering events are also
+	// published to `<prefix>.to.<owner_instance>.<action>` (e.g. agent.brain.to.voice-1.response),
+	// which only it reads. Optional.
+	OwnerInstance *string `json:"owner_instance,omitempty"`
 }
 
 // BrainRequestContext is the context field of BrainRequest.
@@ -334,6 +338,10 @@ type TTSNotice struct {
 	SessionID string `json:"session_id"`
 	// LiveKit room to speak into.
 	TargetRoom string `json:"target_room"`
+	// instance id of the voice worker that owns the session: the answering events are also
+	// published to `<prefix>.to.<owner_instance>.<action>` (e.g. agent.brain.to.voice-1.response),
+	// which only it reads. Optional.
+	OwnerInstance *string `json:"owner_instance,omitempty"`
 	// join the room and publish the agent's track now, ahead of the first answer; nothing is said
 	// (text is ignored). Optional.
 	Prepare *bool `json:"prepare,omitempty"`
@@ -386,6 +394,10 @@ type TTSRequest struct {
 	SessionID string `json:"session_id"`
 	// LiveKit room to speak into.
 	TargetRoom string `json:"target_room"`
+	// instance id of the voice worker that owns the session: the answering events are also
+	// published to `<prefix>.to.<owner_instance>.<action>` (e.g. agent.brain.to.voice-1.response),
+	// which only it reads. Optional.
+	OwnerInstance *string `json:"owner_instance,omitempty"`
 	// join the room and publish the agent's track now, ahead of the first answer; nothing is said
 	// (text is ignored). Optional.
 	Prepare *bool `json:"prepare,omitempty"`

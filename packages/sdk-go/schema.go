@@ -81,12 +81,16 @@ func schemaByKey(key string) *jsonschema.Schema {
 }
 
 // SchemaSubject is the subject whose schema governs subject: itself for a known subject, the
-// request subject for a worker subject, "dlq" for a dead letter; false when there is none.
+// request subject for a worker subject, the event subject for an owner subject, "dlq" for a dead
+// letter; false when there is none.
 func SchemaSubject(subject string) (string, bool) {
 	if IsKnownSubject(subject) {
 		return subject, true
 	}
 	if base, ok := RequestSubjectOf(subject); ok {
+		return base, true
+	}
+	if base, ok := EventSubjectOf(subject); ok {
 		return base, true
 	}
 	if IsDeadLetterSubject(subject) {

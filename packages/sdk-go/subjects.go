@@ -18,6 +18,11 @@ type DeadLetterReason string
 // worker-targeted form, see WorkerSubject.
 var RequestSubjects = []string{SubjectTTSRequest, SubjectVoiceTrackPublished}
 
+// OwnerEventSubjects answer a request (subjects.ts OWNER_EVENT_SUBJECTS): when the request names
+// its owner_instance (the voice worker owning the session), each is published to its seed subject
+// and to its owner subject, see OwnerSubject.
+var OwnerEventSubjects = []string{SubjectBrainPartial, SubjectBrainResponse, SubjectBrainError, SubjectTTSCompleted, SubjectTTSError}
+
 // InvalidSubjectError is a subject ARC does not allow; nothing was sent or subscribed.
 type InvalidSubjectError struct {
 	Subject string
@@ -97,24 +102,50 @@ func WorkerSubject(subject, instanceID string) (string, error) {
 	if !slices.Contains(RequestSubjects, subject) {
 		return "", &InvalidSubjectError{subject, "not a request subject (" + strings.Join(RequestSubjects, ", ") + ")"}
 	}
-	cut := strings.LastIndexByte(subject, '.')
-	targeted := subject[:cut] + ".worker." + instanceID + subject[cut:]
-	if !isToken(instanceID) {
-		return "", &InvalidSubjectError{targeted, fmt.Sprintf("instance id %q must be one token of A-Z a-z 0-9 _ -", instanceID)}
-	}
-	return targeted, nil
+	return targeted(subject, "worker", instanceID)
 }
 
 // RequestSubjectOf returns the request subject a worker subject targets
 // ("agent.tts.worker.x.request" → "agent.tts.request").
 func RequestSubjectOf(subject string) (string, bool) {
+	return untargeted(subject, "worker", RequestSubjects)
+}
+
+// OwnerSubject is the copy of an answering event for the voice worker that owns the session:
+// OwnerSubject("agent.brain.response", "voice-1") is "agent.brain.to.voice-1.response".
+// It carries the event subject's schema.
+func OwnerSubject(subject, instanceID string) (string, error) {
+	if !slices.Contains(OwnerEventSubjects, subject) {
+		return "", &InvalidSubjectError{subject, "has no owner subject (" + strings.Join(OwnerEventSubjects, ", ") + ")"}
+	}
+	return targeted(subject, "to", instanceID)
+}
+
+// EventSubjectOf returns the event subject an owner subject copies
+// ("agent.brain.to.x.response" → "agent.brain.response").
+func EventSubjectOf(subject string) (string, bool) {
+	return untargeted(subject, "to", OwnerEventSubjects)
+}
+
+// targeted turns "a.b.action" into "a.b.<infix>.<instanceID>.action" (worker and owner subjects).
+func targeted(subject, infix, instanceID string) (string, error) {
+	cut := strings.LastIndexByte(subject, '.')
+	result := subject[:cut] + "." + infix + "." + instanceID + subject[cut:]
+	if !isToken(instanceID) {
+		return "", &InvalidSubjectError{result, fmt.Sprintf("instance id %q must be one token of A-Z a-z 0-9 _ -", instanceID)}
+	}
+	return result, nil
+}
+
+// untargeted returns the subject among bases that subject targets through infix.
+func untargeted(subject, infix string, bases []string) (string, bool) {
 	tokens := strings.Split(subject, ".")
 	n := len(tokens)
-	if n < 4 || tokens[n-3] != "worker" || !isToken(tokens[n-2]) || !isToken(tokens[n-1]) {
+	if n < 4 || tokens[n-3] != infix || !isToken(tokens[n-2]) || !isToken(tokens[n-1]) {
 		return "", false
 	}
 	base := strings.Join(tokens[:n-3], ".") + "." + tokens[n-1]
-	if !slices.Contains(RequestSubjects, base) {
+	if !slices.Contains(bases, base) {
 		return "", false
 	}
 	return base, true

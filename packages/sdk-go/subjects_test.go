@@ -33,6 +33,31 @@ func TestValidateSubject(t *testing.T) {
 	}
 }
 
+func TestOwnerSubjects(t *testing.T) {
+	subject, err := OwnerSubject(SubjectBrainResponse, "voice-1")
+	if err != nil || subject != "agent.brain.to.voice-1.response" {
+		t.Fatalf("OwnerSubject = %q, %v", subject, err)
+	}
+	if s, _ := OwnerSubject(SubjectTTSCompleted, "v_2"); s != "agent.tts.to.v_2.completed" {
+		t.Errorf("TTS owner subject %q", s)
+	}
+	if _, err := OwnerSubject(SubjectBrainResponse, "a.b"); err == nil {
+		t.Error("instance id with a dot accepted")
+	}
+	if _, err := OwnerSubject(SubjectBrainRequest, "x"); err == nil {
+		t.Error("owner subject of a subject that answers nothing")
+	}
+	if base, ok := EventSubjectOf(subject); !ok || base != SubjectBrainResponse {
+		t.Errorf("EventSubjectOf(%q) = %q, %v", subject, base, ok)
+	}
+	if _, ok := EventSubjectOf("agent.brain.to.x.request"); ok {
+		t.Error("agent.brain.to.x.request is not an owner subject")
+	}
+	if key, ok := SchemaSubject(subject); !ok || key != SubjectBrainResponse {
+		t.Errorf("SchemaSubject(%q) = %q", subject, key)
+	}
+}
+
 func TestWorkerSubjects(t *testing.T) {
 	subject, err := WorkerSubject(SubjectTTSRequest, "tts-1")
 	if err != nil || subject != "agent.tts.worker.tts-1.request" {

@@ -1,7 +1,7 @@
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ExamplePayloads, isoTimestamp, workerSubject as targeted, type BrainRequest } from '@arc/contracts';
+import { ExamplePayloads, isoTimestamp, ownerSubject, workerSubject as targeted, type BrainRequest, type BrainResponse } from '@arc/contracts';
 import { collect, startNatsServer, waitFor, type NatsServerHandle } from '@arc/testkit';
 import {
   BadSubjectError,
@@ -59,6 +59,26 @@ test('publish fills timestamp and trace_id; subscriber gets the typed payload wi
   assert.equal(metrics.handled, 1);
   assert.equal(metrics.hop_samples, 1);
   assert.equal(metrics.subjects['agent.brain.request']?.received, 1);
+});
+
+test("targeted replies: an answering event published with its owner reaches the seed subject and the owner's subject only", async () => {
+  const [brain, voice1, voice2, monitor] = [await bus(), await bus(), await bus(), await bus()];
+  const got = { voice1: [] as BrainResponse[], voice2: [] as BrainResponse[], monitor: [] as BrainResponse[] };
+  voice1.subscribe(ownerSubject('agent.brain.response', 'voice-1'), (r) => void got.voice1.push(r));
+  voice2.subscribe(ownerSubject('agent.brain.response', 'voice-2'), (r) => void got.voice2.push(r));
+  monitor.subscribe('agent.brain.response', (r) => void got.monitor.push(r));
+  await Promise.all([voice1.flush(), voice2.flush(), monitor.flush()]);
+  const { timestamp: _t, trace_id: _id, ...answer } = ExamplePayloads['agent.brain.response'];
+  brain.publish('agent.brain.response', { ...answer, request_id: 'owned' }, { owner: 'voice-1' });
+  brain.publish('agent.brain.response', { ...answer, request_id: 'unowned' });
+  await waitFor(() => got.monitor.length === 2 && got.voice1.length === 1, 5000, 'delivery');
+  await sleep(100);
+  assert.deepEqual(got.voice1.map((r) => r.request_id), ['owned']);
+  assert.equal(got.voice2.length, 0, "another voice worker's events never reach it");
+  assert.deepEqual(got.monitor.map((r) => r.request_id), ['owned', 'unowned']);
+  assert.equal(voice1.snapshot().subjects['agent.brain.to.voice-1.response']?.handled, 1);
+  assert.throws(() => brain.publish('agent.brain.request', request(), { owner: 'voice-1' }), /no owner subject/);
+  assert.throws(() => brain.publish('agent.brain.response', answer, { owner: 'voice.1' }), /instance id/);
 });
 
 test('publishing an invalid payload throws a typed error naming the field; nothing is sent', async () => {

@@ -17,6 +17,9 @@ import {
   validatePayload,
   validateReply,
   InvalidSubjectError,
+  OWNER_EVENT_SUBJECTS,
+  ownerSubject,
+  type OwnerEventSubject,
   type DeadLetter,
   type DeadLetterReason,
   type PayloadOf,
@@ -88,6 +91,14 @@ export interface BusSubscription {
 }
 
 export type PublishOutcome<T> = { payload: T; sent: boolean };
+
+export interface PublishOptions {
+  /**
+   * The voice worker instance that owns the session (the request's `owner_instance`): an
+   * answering event is also sent to its owner subject, which only that worker reads.
+   */
+  owner?: string;
+}
 
 const TRACE_ID = new RegExp(TRACE_ID_PATTERN);
 const textDecoder = new TextDecoder();
@@ -177,9 +188,11 @@ export class Bus {
    * InvalidPayloadError or PayloadTooLargeError; a publish while disconnected is not sent
    * (at-most-once), counted as dropped and logged.
    */
-  publish<S extends RoutableSubject>(subject: S, input: PublishInput<S>): PublishOutcome<PayloadOf<S>> {
+  publish<S extends RoutableSubject>(subject: S, input: PublishInput<S>, options: PublishOptions = {}): PublishOutcome<PayloadOf<S>> {
     const checked = checkPayload(subject, this.complete(subject, input));
-    const sent = this.send(subject, encodeJson(checked));
+    const data = encodeJson(checked);
+    const sent = this.send(subject, data);
+    if (sent && options.owner) this.sendToOwner(subject, options.owner, data);
     return { payload: checked, sent };
   }
 
@@ -309,6 +322,14 @@ export class Bus {
     this.copyForAudit(subject, data);
     this.metrics.count(subject, 'published');
     return true;
+  }
+
+  /** The owner's copy of an answering event (targeted replies, see ownerSubject): not audited, the seed subject's copy is. */
+  private sendToOwner(subject: string, owner: string, data: Uint8Array): void {
+    if (!(OWNER_EVENT_SUBJECTS as readonly string[]).includes(subject)) throw new InvalidSubjectError(subject, 'has no owner subject (only answering events do)');
+    const targeted = ownerSubject(subject as OwnerEventSubject, owner);
+    this.nc.publish(targeted, data);
+    this.metrics.count(targeted, 'published');
   }
 
   /** Request and worker subjects reach the audit stream through a copy (see isAuditedByCopy). */

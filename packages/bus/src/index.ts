@@ -1,5 +1,5 @@
 export { Bus, connectBus } from './bus.js';
-export type { BusOptions, BusSubscription, Handler, MessageMeta, PublishOutcome, SubscribeOptions } from './bus.js';
+export type { BusOptions, BusSubscription, Handler, MessageMeta, PublishOptions, PublishOutcome, SubscribeOptions } from './bus.js';
 export {
   BusError,
   BadSubjectError,

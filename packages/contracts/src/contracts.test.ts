@@ -4,6 +4,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import {
   ExamplePayloads,
   KNOWN_SUBJECTS,
+  auditStreamSubjects,
+  eventSubjectOf,
+  ownerSubject,
   SubjectSchemas,
   Wildcards,
   assertValidSubject,
@@ -115,6 +118,16 @@ test('subject checks reject long, empty and illegal tokens', () => {
   assert.ok(!subjectMatches('*.*.error', 'system.service.error.x'));
   assert.ok(subjectMatches('agent.*.track.>', 'agent.voice.track.published'));
   assert.ok(!subjectMatches('agent.>', 'agent'));
+  // owner subjects: the owning voice worker's copy of an answering event, with that event's schema
+  assert.equal(ownerSubject('agent.brain.response', 'voice-1'), 'agent.brain.to.voice-1.response');
+  assert.equal(ownerSubject('agent.tts.completed', 'v_2'), 'agent.tts.to.v_2.completed');
+  assert.equal(eventSubjectOf('agent.brain.to.voice-1.partial'), 'agent.brain.partial');
+  assert.equal(eventSubjectOf('agent.brain.to.x.request'), undefined);
+  assert.throws(() => ownerSubject('agent.brain.response', 'a.b'), InvalidSubjectError);
+  assert.ok(subjectMatches(Wildcards.ownerSubjects, 'agent.tts.to.v_2.completed'));
+  assert.equal(validatePayload('agent.brain.to.voice-1.response', ExamplePayloads['agent.brain.response']).ok, true);
+  assert.equal(validatePayload('agent.brain.to.voice-1.response', { ...ExamplePayloads['agent.brain.response'], request_id: 7 }).ok, false);
+  assert.ok(!auditStreamSubjects().some((subject) => subjectMatches(subject, 'agent.brain.to.voice-1.response')), 'the audit keeps the seed copy only');
 });
 
 test('timestamps keep microseconds and trace ids are W3C', () => {

@@ -33,6 +33,13 @@ const TraceId = Type.String({
 const Id = (description: string) => Type.String({ minLength: 1, maxLength: ID_MAX, description });
 const NonNegativeInt = (description: string) => Type.Integer({ minimum: 0, description });
 const NonNegative = (description: string) => Type.Number({ minimum: 0, description });
+/** The voice worker owning a session, named in its requests: answering events also go to its owner subject (see ownerSubject). */
+const OwnerInstance = Type.Optional(
+  Type.String({
+    pattern: '^[A-Za-z0-9_-]{1,128}$',
+    description: "instance id of the voice worker that owns the session: the answering events are also published to `<prefix>.to.<owner_instance>.<action>` (e.g. agent.brain.to.voice-1.response), which only it reads",
+  }),
+);
 const FreeObject = (description: string) =>
   Type.Record(Type.String(), Type.Unknown(), { maxProperties: 100, maxDepth: MAX_OBJECT_DEPTH, description });
 
@@ -162,6 +169,7 @@ export const BrainRequestSchema = Type.Object(
       }),
     ),
     constraints: Type.Optional(BrainConstraintsSchema),
+    owner_instance: OwnerInstance,
   },
   { $id: 'agent.brain.request', description: 'A transcribed user turn for the reasoning engine (queue group: one brain worker answers).' },
 );
@@ -235,6 +243,7 @@ export const TtsRequestSchema = Type.Object(
     voice_id: Type.Optional(Id('voice from the models manifest; the worker default when absent')),
     session_id: Id('session id'),
     target_room: Id('LiveKit room to speak into'),
+    owner_instance: OwnerInstance,
     prepare: Type.Optional(
       Type.Boolean({ description: "join the room and publish the agent's track now, ahead of the first answer; nothing is said (text is ignored)" }),
     ),

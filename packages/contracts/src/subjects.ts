@@ -52,28 +52,58 @@ type SplitLast<S extends string> = S extends `${infer Head}.${infer Tail}`
 export type WorkerSubject<S extends RequestSubject = RequestSubject> = `${SplitLast<S>[0]}.worker.${string}.${SplitLast<S>[1]}`;
 
 export function workerSubject<S extends RequestSubject>(subject: S, instanceId: string): WorkerSubject<S> {
-  const cut = subject.lastIndexOf('.');
-  const targeted = `${subject.slice(0, cut)}.worker.${instanceId}${subject.slice(cut)}` as WorkerSubject<S>;
-  if (!TOKEN.test(instanceId)) throw new InvalidSubjectError(targeted, `instance id "${instanceId}" must be one token of A-Z a-z 0-9 _ -`);
-  return targeted;
+  return targeted(subject, 'worker', instanceId) as WorkerSubject<S>;
 }
-
-const WORKER_SUBJECT = /^(.+)\.worker\.[A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)$/;
 
 /** The request subject a worker subject targets (`agent.tts.worker.x.request` → `agent.tts.request`), if it is one. */
 export function requestSubjectOf(subject: string): RequestSubject | undefined {
-  const match = WORKER_SUBJECT.exec(subject);
-  if (!match) return undefined;
-  const base = `${match[1]}.${match[2]}`;
-  return (REQUEST_SUBJECTS as readonly string[]).includes(base) ? (base as RequestSubject) : undefined;
+  return untargeted(subject, 'worker', REQUEST_SUBJECTS);
+}
+
+/** `a.b.action` → `a.b.<infix>.<instanceId>.action` (worker and owner subjects). */
+function targeted(subject: string, infix: string, instanceId: string): string {
+  const cut = subject.lastIndexOf('.');
+  const result = `${subject.slice(0, cut)}.${infix}.${instanceId}${subject.slice(cut)}`;
+  if (!TOKEN.test(instanceId)) throw new InvalidSubjectError(result, `instance id "${instanceId}" must be one token of A-Z a-z 0-9 _ -`);
+  return result;
+}
+
+/** The subject among `bases` that `subject` targets through `infix`, if any. */
+function untargeted<B extends string>(subject: string, infix: string, bases: readonly B[]): B | undefined {
+  const tokens = subject.split('.');
+  const n = tokens.length;
+  if (n < 4 || tokens[n - 3] !== infix || !TOKEN.test(tokens[n - 2]!)) return undefined;
+  const base = [...tokens.slice(0, n - 3), tokens[n - 1]].join('.');
+  return (bases as readonly string[]).includes(base) ? (base as B) : undefined;
+}
+
+/**
+ * Owner subjects (targeted replies). A voice worker names itself in its brain and TTS requests
+ * (`owner_instance`); the events answering them are published to the seed subject, for monitors
+ * and the audit, and to `<prefix>.to.<owner_instance>.<action>` (`agent.brain.response` →
+ * `agent.brain.to.voice-1.response`), the only copy the owning voice worker subscribes to. So a
+ * voice worker receives its own sessions' events, not every room's. An owner subject carries its
+ * event subject's schema; the audit keeps the seed subject's copy only.
+ */
+export const OWNER_EVENT_SUBJECTS = [Subjects.brainPartial, Subjects.brainResponse, Subjects.brainError, Subjects.ttsCompleted, Subjects.ttsError] as const;
+export type OwnerEventSubject = (typeof OWNER_EVENT_SUBJECTS)[number];
+export type OwnerSubject<S extends OwnerEventSubject = OwnerEventSubject> = `${SplitLast<S>[0]}.to.${string}.${SplitLast<S>[1]}`;
+
+export function ownerSubject<S extends OwnerEventSubject>(subject: S, instanceId: string): OwnerSubject<S> {
+  return targeted(subject, 'to', instanceId) as OwnerSubject<S>;
+}
+
+/** The event subject an owner subject copies (`agent.brain.to.x.response` → `agent.brain.response`), if it is one. */
+export function eventSubjectOf(subject: string): OwnerEventSubject | undefined {
+  return untargeted(subject, 'to', OWNER_EVENT_SUBJECTS);
 }
 
 export type SubjectKey = keyof typeof Subjects;
 /** A concrete subject with a fixed schema (not a wildcard, not a dead letter). */
 export type KnownSubject = (typeof Subjects)[SubjectKey];
 export const KNOWN_SUBJECTS: readonly KnownSubject[] = Object.values(Subjects);
-/** Subjects a payload may be published to: the known ones plus worker subjects. */
-export type RoutableSubject = KnownSubject | WorkerSubject;
+/** Subjects a payload may be published to: the known ones plus worker and owner subjects. */
+export type RoutableSubject = KnownSubject | WorkerSubject | OwnerSubject;
 
 /** Wildcard patterns operators use (seed 002 "Wildcard Subscriptions" plus dead letters). */
 export const Wildcards = {
@@ -83,6 +113,7 @@ export const Wildcards = {
   tts: 'agent.tts.>',
   trackEvents: 'agent.*.track.>',
   workerSubjects: 'agent.*.worker.*.*',
+  ownerSubjects: 'agent.*.to.*.*',
   agentErrors: '*.*.error',
   systemErrors: 'system.*.error',
   deadLetters: 'dlq.>',

@@ -5,17 +5,22 @@ import { DeadLetterSchema, ReplySchemas, SubjectSchemas, type DeadLetter } from 
 import {
   isDeadLetterSubject,
   isKnownSubject,
+  eventSubjectOf,
   requestSubjectOf,
   type KnownSubject,
+  type OwnerEventSubject,
+  type OwnerSubject,
   type RequestSubject,
   type RoutableSubject,
   type WorkerSubject,
 } from './subjects.js';
 
-/** The known subject whose schema governs `subject`: itself, or the request subject a worker subject targets. */
+/** The known subject whose schema governs `subject`: itself, the request subject a worker subject targets, or the event an owner subject copies. */
 export type SchemaSubjectOf<S extends RoutableSubject> = S extends KnownSubject
   ? S
-  : { [R in RequestSubject]: S extends WorkerSubject<R> ? R : never }[RequestSubject];
+  : S extends WorkerSubject
+    ? { [R in RequestSubject]: S extends WorkerSubject<R> ? R : never }[RequestSubject]
+    : { [E in OwnerEventSubject]: S extends OwnerSubject<E> ? E : never }[OwnerEventSubject];
 
 /** The payload type carried on a subject. */
 export type PayloadOf<S extends RoutableSubject> = Static<(typeof SubjectSchemas)[SchemaSubjectOf<S>]>;
@@ -32,7 +37,7 @@ export type PublishInput<S extends RoutableSubject> = Omit<PayloadOf<S>, 'timest
 /** The known subject whose schema applies to a concrete subject, if any. */
 export function schemaSubjectOf(subject: string): KnownSubject | undefined {
   if (isKnownSubject(subject)) return subject;
-  return requestSubjectOf(subject);
+  return requestSubjectOf(subject) ?? eventSubjectOf(subject);
 }
 
 export type ValidationResult<T> = { ok: true; value: T } | { ok: false; error: string };

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import arc_sdk
-from arc_sdk import Subjects, dead_letter_subject, payload_error, worker_subject
+from arc_sdk import OWNER_EVENT_SUBJECTS, Subjects, dead_letter_subject, owner_subject, payload_error, worker_subject
 from arc_sdk._generate import DEFAULT_CONTRACTS, stale_files
 from arc_sdk.subjects import REQUEST_SUBJECTS
 
@@ -40,6 +40,12 @@ def test_payload_vector(vector: dict[str, Any]) -> None:
 @pytest.mark.parametrize("vector", [v for v in VECTORS["payloads"] if v["subject"] in REQUEST_SUBJECTS], ids=vector_id)
 def test_worker_subjects_take_their_request_subjects_schema(vector: dict[str, Any]) -> None:
     error = payload_error(worker_subject(vector["subject"], "worker-1"), vector["payload"])
+    assert (error is None) == vector["valid"], str(error)
+
+
+@pytest.mark.parametrize("vector", [v for v in VECTORS["payloads"] if v["subject"] in OWNER_EVENT_SUBJECTS], ids=vector_id)
+def test_owner_subjects_take_their_event_subjects_schema(vector: dict[str, Any]) -> None:
+    error = payload_error(owner_subject(vector["subject"], "voice-1"), vector["payload"])
     assert (error is None) == vector["valid"], str(error)
 
 
@@ -89,6 +95,9 @@ def test_subjects_match_subjects_ts() -> None:
     requests = re.search(r"REQUEST_SUBJECTS = \[(.*?)\]", source)
     assert requests is not None
     assert [ts[name] for name in re.findall(r"Subjects\.(\w+)", requests[1])] == list(REQUEST_SUBJECTS)
+    owners = re.search(r"OWNER_EVENT_SUBJECTS = \[(.*?)\]", source)
+    assert owners is not None
+    assert [ts[name] for name in re.findall(r"Subjects\.(\w+)", owners[1])] == list(OWNER_EVENT_SUBJECTS)
 
 
 @pytest.mark.skipif(not IN_REPO, reason="packages/contracts is not next to this package (installed elsewhere)")

@@ -8,7 +8,9 @@ from arc_sdk import (
     Wildcards,
     assert_valid_subject,
     dead_letter_subject,
+    event_subject_of,
     is_valid_subject,
+    owner_subject,
     request_subject_of,
     subject_matches,
     worker_subject,
@@ -25,6 +27,17 @@ def test_worker_subject() -> None:
         worker_subject(Subjects.TTS_REQUEST, "a.b")
     with pytest.raises(InvalidSubjectError, match="not a request subject"):
         worker_subject(Subjects.BRAIN_REQUEST, "x")
+
+
+def test_owner_subject() -> None:
+    assert owner_subject(Subjects.BRAIN_RESPONSE, "voice-1") == "agent.brain.to.voice-1.response"
+    assert owner_subject(Subjects.TTS_COMPLETED, "v_2") == "agent.tts.to.v_2.completed"
+    assert event_subject_of("agent.brain.to.voice-1.partial") == Subjects.BRAIN_PARTIAL
+    assert event_subject_of("agent.brain.to.x.request") is None
+    with pytest.raises(InvalidSubjectError, match="instance id"):
+        owner_subject(Subjects.BRAIN_RESPONSE, "a.b")
+    with pytest.raises(InvalidSubjectError, match="no owner subject"):
+        owner_subject(Subjects.BRAIN_REQUEST, "x")
 
 
 @pytest.mark.parametrize(
@@ -47,7 +60,7 @@ def test_invalid_subjects(subject: str, reason: str) -> None:
 
 def test_wildcards() -> None:
     patterns = [value for name, value in vars(Wildcards).items() if name.isupper()]
-    assert len(patterns) == 10
+    assert len(patterns) == 11
     for pattern in patterns:
         assert_valid_subject(pattern, wildcards=True)
     with pytest.raises(InvalidSubjectError, match="must be the last token"):

@@ -181,7 +181,7 @@ export class BrainService {
                 ...(request.turn_index !== undefined ? { turn_index: request.turn_index } : {}),
                 sequence,
                 text,
-              });
+              }, { owner: request.owner_instance });
               sequence++;
               spoken.push(text);
               spokenChars += text.length + (spoken.length > 1 ? 1 : 0);
@@ -248,10 +248,10 @@ export class BrainService {
         ...(result.timeToFirstTokenMs !== undefined ? { time_to_first_token_ms: round(result.timeToFirstTokenMs) } : {}),
         total_processing_ms: round(performance.now() - receivedAt),
       },
-    });
+    }, { owner: request.owner_instance });
   }
 
-  private publishError(request: { request_id: string; trace_id?: string; session_id?: string }, failure: TurnFailure, retryCount: number): void {
+  private publishError(request: { request_id: string; trace_id?: string; session_id?: string; owner_instance?: string }, failure: TurnFailure, retryCount: number): void {
     try {
       this.options.bus.publish(Subjects.brainError, {
         request_id: request.request_id,
@@ -261,7 +261,7 @@ export class BrainService {
         error_message: failure.message.slice(0, 4096),
         retry_count: retryCount,
         fallback_response: this.options.fallbackResponse,
-      });
+      }, { owner: request.owner_instance });
     } catch (error) {
       this.options.logger.error({ err: error, request_id: request.request_id }, 'could not publish agent.brain.error');
     }
@@ -287,14 +287,16 @@ export class BrainService {
     if (!requestId) return;
     const traceId = typeof fields['trace_id'] === 'string' && TRACE_ID.test(fields['trace_id']) ? fields['trace_id'] : undefined;
     const sessionId = validId(fields['session_id']);
+    const owner = typeof fields['owner_instance'] === 'string' && OWNER_INSTANCE.test(fields['owner_instance']) ? fields['owner_instance'] : undefined;
     this.publishError(
-      { request_id: requestId, ...(traceId ? { trace_id: traceId } : {}), ...(sessionId ? { session_id: sessionId } : {}) },
+      { request_id: requestId, ...(traceId ? { trace_id: traceId } : {}), ...(sessionId ? { session_id: sessionId } : {}), ...(owner ? { owner_instance: owner } : {}) },
       new TurnFailure('invalid_request', `invalid agent.brain.request: ${letter.reason}`),
       0,
     );
   }
 }
 
+const OWNER_INSTANCE = /^[A-Za-z0-9_-]{1,128}$/;
 const TRACE_ID = /^([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/;
 
 function validId(value: unknown): string | undefined {

@@ -161,7 +161,7 @@ export class TtsService {
         status: outcome.status,
         ...(outcome.playedMs === undefined ? {} : { played_ms: Math.round(outcome.playedMs) }),
         ...(outcome.heardText === undefined ? {} : { heard_text: outcome.heardText.slice(0, 20_000) }),
-      });
+      }, { owner: request.owner_instance });
   }
 
   /** A short notice, spoken even at the maximum of rooms; a room joined only for it is left once it has played. */
@@ -251,6 +251,6 @@ export class TtsService {
       instance_id: this.options.instanceId,
       error_type: errorType,
       error_message: message,
-    });
+    }, { owner: 'owner_instance' in request ? request.owner_instance : undefined });
   }
 }

@@ -18,6 +18,10 @@ import { collect, freePort, startLiveKitServer, startNatsServer, startScriptedOp
 import type { Collector, LiveKitServerHandle, ManagedProcess, NatsServerHandle, ScriptedOpenAIServer } from '@arc/testkit';
 
 const VOICES = ['voice-a', 'voice-b', 'voice-c'];
+const metricsPorts: number[] = [];
+/** the answering events (targeted replies: each is also sent to its owner's subject) */
+const ANSWERS = ['agent.brain.partial', 'agent.brain.response', 'agent.brain.error', 'agent.tts.completed', 'agent.tts.error'] as const;
+let answers: Collector[] = [];
 let nats: NatsServerHandle;
 let livekit: LiveKitServerHandle;
 let model: ScriptedOpenAIServer;
@@ -35,15 +39,17 @@ before(async () => {
   started = await collect(nats.url, 'agent.voice.session.started');
   ended = await collect(nats.url, 'agent.voice.session.ended');
   requests = await collect(nats.url, 'agent.brain.request');
+  answers = await Promise.all(ANSWERS.map((subject) => collect(nats.url, subject)));
+  for (let i = 0; i < VOICES.length; i++) metricsPorts.push(await freePort());
   bus = await connectBus({ servers: nats.url, service: 'arc-dispatch-test' });
   workers.push(startWorkerProcess('brain', { nats }, { OPENAI_BASE_URL: model.url }), startWorkerProcess('tts', { nats, livekit }));
-  VOICES.forEach((id, i) => workers.push(startWorkerProcess('voice', { nats, livekit }, { INSTANCE_ID: id, VOICE_HTTP_PORT: String(ports[i]), VOICE_MIN_SPEECH_MS: '120' })));
+  VOICES.forEach((id, i) => workers.push(startWorkerProcess('voice', { nats, livekit }, { INSTANCE_ID: id, VOICE_HTTP_PORT: String(ports[i]), METRICS_PORT: String(metricsPorts[i]), VOICE_MIN_SPEECH_MS: '120' })));
   await Promise.all([workers[0]!.waitForOutput(/brain ready/, 60_000), workers[1]!.waitForOutput(/TTS worker ready/, 60_000), ...workers.slice(2).map((w) => w.waitForOutput(/voice worker ready/, 90_000))]);
 });
 
 after(async () => {
   await Promise.all(workers.map((w) => w.stop(10_000)));
-  await Promise.all([started, ended, requests].map((c) => c?.close()));
+  await Promise.all([started, ended, requests, ...answers].map((c) => c?.close()));
   await bus?.close(1_000);
   await dispose();
   await model?.close();
@@ -96,5 +102,48 @@ test("the seed's test event starts a session; an incomplete one is dead-lettered
     assert.ok(!started.messages.some((m) => m.payload.room_name === 'seed-room-2'), 'no session for it');
   } finally {
     await dead.close();
+  }
+});
+
+/** Messages a voice worker received on each subject, from its Prometheus /metrics. */
+async function receivedBy(port: number): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const counts = new Map<string, number>();
+  for (const match of text.matchAll(/^arc_bus_messages_total\{([^}]*)\} (\d+)/gm)) {
+    const labels = Object.fromEntries([...match[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    if (labels.outcome === 'received') counts.set(labels.subject!, Number(match[2]));
+  }
+  return counts;
+}
+
+test("targeted replies: with three rooms over three voice workers, each receives its own sessions' brain and TTS events, not every room's", { timeout: 120_000 }, async () => {
+  const rooms = ['share-1', 'share-2', 'share-3'];
+  const users = await Promise.all(rooms.map((room) => Conversation.join({ livekitUrl: livekit.url, apiKey: livekit.apiKey, apiSecret: livekit.apiSecret, room, identity: `${room}-user`, answerTimeoutMs: 20_000 })));
+  try {
+    const heard = await Promise.all(users.map((user) => user.ask(float32ToInt16(espeakSpeech('What is the weather like today?')))));
+    for (const result of heard) assert.ok(result.answer.length > 0, 'every room is answered');
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // the last TTS completions
+    const ownerOf = new Map(requests.messages.map((m) => [m.payload.request_id as string, m.payload.owner_instance as string | undefined]));
+    const brainAnswers = answers.slice(0, 3).flatMap((c) => c.messages);
+    const duplicates = new Set(ended.messages.filter((m) => m.payload.reason === 'duplicate_session').map((m) => m.payload.session_id as string));
+    const rows = [];
+    for (const [i, id] of VOICES.entries()) {
+      const received = await receivedBy(metricsPorts[i]!);
+      const targeted = (subject: string) => received.get(`${subject.replace(/\.([a-z]+)$/, `.to.${id}.$1`)}`) ?? 0;
+      const own = brainAnswers.filter((m) => ownerOf.get(m.payload.request_id as string) === id).length;
+      const gotBrain = ANSWERS.slice(0, 3).reduce((sum, subject) => sum + targeted(subject), 0);
+      assert.equal(gotBrain, own, `${id} received the brain events of its own requests only`);
+      for (const subject of ANSWERS) assert.equal(received.get(subject) ?? 0, 0, `${id} does not read ${subject}`);
+      rows.push({
+        worker: id,
+        'sessions kept': started.messages.filter((m) => m.payload.instance_id === id && !duplicates.has(m.payload.session_id as string)).length,
+        'received (targeted)': ANSWERS.reduce((sum, subject) => sum + targeted(subject), 0),
+        'every room (as before)': answers.reduce((sum, c) => sum + c.messages.length, 0),
+      });
+    }
+    console.log('answering events each voice worker received (brain partial/response/error, TTS completed/error), all rooms since the workers started:');
+    console.table(rows);
+  } finally {
+    await Promise.all(users.map((user) => user.leave()));
   }
 });

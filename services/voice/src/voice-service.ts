@@ -12,7 +12,7 @@
  * listens to (a restart, a lost listener) are found and dispatched again (see reconcile.ts).
  */
 import { RoomServiceClient, type ParticipantInfo, type TrackInfo, type WebhookEvent } from 'livekit-server-sdk';
-import { newRequestId, newTraceId, type PublishInput, type SessionStarted, type TrackPublished } from '@arc/contracts';
+import { newRequestId, newTraceId, ownerSubject, type PublishInput, type SessionStarted, type TrackPublished } from '@arc/contracts';
 import { Admission, NoRespondersError, RequestTimeoutError, StickyRouter, type Bus, type BusSubscription, type MessageMeta } from '@arc/bus';
 import type { CommonConfig, Logger } from '@arc/runtime';
 import type { SttEngine, TurnDetector, VadEngine } from '@arc/speech';
@@ -105,7 +105,7 @@ export class VoiceService {
   }
 
   start(): void {
-    const { bus, service } = this.options;
+    const { bus, service, instanceId } = this.options;
     const turnsOf = (requestId: string) => [...this.sessions.values()].find((s) => s.controller.owns(requestId))?.controller;
     this.updateAdmission();
     this.subscriptions.push(
@@ -116,11 +116,12 @@ export class VoiceService {
       }),
       bus.subscribe('agent.voice.session.started', (started) => this.onSessionStarted(started)),
       bus.subscribe('agent.voice.session.ended', (ended) => this.forgetClaim(ended.session_id)),
-      bus.subscribe('agent.brain.partial', (p) => turnsOf(p.request_id)?.brainPartial(p)),
-      bus.subscribe('agent.brain.response', (r) => turnsOf(r.request_id)?.brainResponse(r)),
-      bus.subscribe('agent.brain.error', (e) => turnsOf(e.request_id)?.brainError(e)),
-      bus.subscribe('agent.tts.completed', (c) => turnsOf(c.request_id)?.ttsCompleted(c)),
-      bus.subscribe('agent.tts.error', (e) => {
+      // Targeted replies: the brain and TTS events of this worker's sessions only (see ownerSubject).
+      bus.subscribe(ownerSubject('agent.brain.partial', instanceId), (p) => turnsOf(p.request_id)?.brainPartial(p)),
+      bus.subscribe(ownerSubject('agent.brain.response', instanceId), (r) => turnsOf(r.request_id)?.brainResponse(r)),
+      bus.subscribe(ownerSubject('agent.brain.error', instanceId), (e) => turnsOf(e.request_id)?.brainError(e)),
+      bus.subscribe(ownerSubject('agent.tts.completed', instanceId), (c) => turnsOf(c.request_id)?.ttsCompleted(c)),
+      bus.subscribe(ownerSubject('agent.tts.error', instanceId), (e) => {
         if (e.request_id) turnsOf(e.request_id)?.ttsFailed(e.request_id);
       }),
       bus.subscribe(

@@ -109,6 +109,7 @@ export class VoiceSession {
             user_input: turn.userText.slice(0, 20_000),
             context: { previous_turns: turn.previousTurns, ...(init.userProfile ? { user_profile: init.userProfile } : {}) },
             constraints: { max_tokens: config.VOICE_LLM_MAX_TOKENS, temperature: config.VOICE_LLM_TEMPERATURE, timeout_ms: config.VOICE_LLM_TIMEOUT_MS },
+            owner_instance: deps.instanceId,
           }),
         speak: async (sentence) => {
           await deps.tts.send({
@@ -117,6 +118,7 @@ export class VoiceSession {
             text: sentence.text,
             session_id: this.sessionId,
             target_room: room,
+            owner_instance: deps.instanceId,
             ...(config.VOICE_TTS_VOICE ? { voice_id: config.VOICE_TTS_VOICE } : {}),
           });
         },
@@ -173,7 +175,7 @@ export class VoiceSession {
     logger.info({ room: this.init.roomName, session_id: this.sessionId, user: this.init.userIdentity }, 'session started');
     // The TTS worker joins now, while the user speaks, so the first answer does not wait for it.
     this.deps.tts
-      .send({ request_id: newRequestId('prepare'), trace_id: this.init.traceId, text: '-', session_id: this.sessionId, target_room: this.init.roomName, prepare: true })
+      .send({ request_id: newRequestId('prepare'), trace_id: this.init.traceId, text: '-', session_id: this.sessionId, target_room: this.init.roomName, owner_instance: this.deps.instanceId, prepare: true })
       .catch((error: Error) => logger.warn({ room: this.init.roomName, err: error.message }, 'no TTS worker took the room yet'));
   }
 

@@ -46,7 +46,7 @@ from .errors import (
     RequestTimeoutError,
 )
 from .ids import iso_timestamp, new_trace_id, now_ms, parse_timestamp_ms
-from .subjects import AUDIT_COPY_PREFIX, REQUEST_SUBJECTS, assert_valid_subject, dead_letter_subject, is_audited_by_copy, is_dead_letter_subject
+from .subjects import AUDIT_COPY_PREFIX, REQUEST_SUBJECTS, assert_valid_subject, dead_letter_subject, is_audited_by_copy, is_dead_letter_subject, owner_subject
 from .validation import has_schema, payload_error, schema_name_for, validate_payload, validate_reply
 
 __all__ = ["BusStats", "Client", "Handler", "MessageMeta", "Published", "Reply", "Subscription"]
@@ -262,13 +262,19 @@ class Client:
 
     # ------------------------------------------------------------------------- sending
 
-    async def publish(self, subject: str, payload: Mapping[str, Any]) -> Published:
+    async def publish(self, subject: str, payload: Mapping[str, Any], *, owner: str | None = None) -> Published:
         """Validates and publishes; fills ``timestamp`` and ``trace_id`` when absent. Raises
         InvalidPayloadError, PayloadTooLargeError, InvalidSubjectError or ClosedError. The payload
-        is copied, never changed."""
+        is copied, never changed. ``owner``: the request's ``owner_instance``; an answering event is
+        also sent to that voice worker's owner subject (``agent.brain.to.<owner>.response``)."""
         assert_valid_subject(subject)
+        targeted = owner_subject(subject, owner) if owner else None
         checked = validate_payload(subject, self._complete(subject, payload))
-        sent = await self._send(subject, _encode(subject, checked))
+        data = _encode(subject, checked)
+        sent = await self._send(subject, data)
+        if sent and targeted:
+            await self._nc.publish(targeted, data)
+            self._count(targeted, "published")
         return Published(checked, sent)
 
     async def publish_raw(self, subject: str, data: bytes | str) -> bool:

@@ -402,6 +402,8 @@ class BrainRequestPayload(TypedDict):
     context: NotRequired[BrainRequestContext]
     #: limits the brain enforces; absurd values are rejected here rather than silently clamped
     constraints: NotRequired[BrainRequestConstraints]
+    #: instance id of the voice worker that owns the session: the answering events are also published to `<prefix>.to.<owner_instance>.<action>` (e.g. agent.brain.to.voice-1.response), which only it reads
+    owner_instance: NotRequired[str]
 
 
 class BrainRequestInput(TypedDict):
@@ -426,6 +428,8 @@ class BrainRequestInput(TypedDict):
     context: NotRequired[BrainRequestContext]
     #: limits the brain enforces; absurd values are rejected here rather than silently clamped
     constraints: NotRequired[BrainRequestConstraints]
+    #: instance id of the voice worker that owns the session: the answering events are also published to `<prefix>.to.<owner_instance>.<action>` (e.g. agent.brain.to.voice-1.response), which only it reads
+    owner_instance: NotRequired[str]
 
 
 class BrainPartialPayload(TypedDict):
@@ -628,6 +632,8 @@ class TtsRequestPayload(TypedDict):
     session_id: str
     #: LiveKit room to speak into
     target_room: str
+    #: instance id of the voice worker that owns the session: the answering events are also published to `<prefix>.to.<owner_instance>.<action>` (e.g. agent.brain.to.voice-1.response), which only it reads
+    owner_instance: NotRequired[str]
     #: join the room and publish the agent's track now, ahead of the first answer; nothing is said (text is ignored)
     prepare: NotRequired[bool]
     constraints: NotRequired[TtsRequestConstraints]
@@ -650,6 +656,8 @@ class TtsRequestInput(TypedDict):
     session_id: str
     #: LiveKit room to speak into
     target_room: str
+    #: instance id of the voice worker that owns the session: the answering events are also published to `<prefix>.to.<owner_instance>.<action>` (e.g. agent.brain.to.voice-1.response), which only it reads
+    owner_instance: NotRequired[str]
     #: join the room and publish the agent's track now, ahead of the first answer; nothing is said (text is ignored)
     prepare: NotRequired[bool]
     constraints: NotRequired[TtsRequestConstraints]
@@ -820,6 +828,8 @@ class TtsNoticePayload(TypedDict):
     session_id: str
     #: LiveKit room to speak into
     target_room: str
+    #: instance id of the voice worker that owns the session: the answering events are also published to `<prefix>.to.<owner_instance>.<action>` (e.g. agent.brain.to.voice-1.response), which only it reads
+    owner_instance: NotRequired[str]
     #: join the room and publish the agent's track now, ahead of the first answer; nothing is said (text is ignored)
     prepare: NotRequired[bool]
     constraints: NotRequired[TtsNoticeConstraints]
@@ -842,6 +852,8 @@ class TtsNoticeInput(TypedDict):
     session_id: str
     #: LiveKit room to speak into
     target_room: str
+    #: instance id of the voice worker that owns the session: the answering events are also published to `<prefix>.to.<owner_instance>.<action>` (e.g. agent.brain.to.voice-1.response), which only it reads
+    owner_instance: NotRequired[str]
     #: join the room and publish the agent's track now, ahead of the first answer; nothing is said (text is ignored)
     prepare: NotRequired[bool]
     constraints: NotRequired[TtsNoticeConstraints]

@@ -25,6 +25,7 @@ __all__ = [
     "DEAD_LETTER_REASONS",
     "KNOWN_SUBJECTS",
     "MAX_SUBJECT_TOKENS",
+    "OWNER_EVENT_SUBJECTS",
     "REQUEST_SUBJECTS",
     "DeadLetterReason",
     "KnownSubject",
@@ -35,6 +36,8 @@ __all__ = [
     "is_dead_letter_subject",
     "is_known_subject",
     "is_valid_subject",
+    "event_subject_of",
+    "owner_subject",
     "request_subject_of",
     "subject_matches",
     "worker_subject",
@@ -44,6 +47,16 @@ MAX_SUBJECT_TOKENS: Final = 8
 
 #: Subjects that may be sent as NATS requests (the receiver replies), and that have worker subjects.
 REQUEST_SUBJECTS: Final[tuple[str, ...]] = (Subjects.TTS_REQUEST, Subjects.VOICE_TRACK_PUBLISHED)
+
+#: Events that answer a request: when the request names its ``owner_instance`` (the voice worker that
+#: owns the session), each is published to its seed subject and to its owner subject (see owner_subject).
+OWNER_EVENT_SUBJECTS: Final[tuple[str, ...]] = (
+    Subjects.BRAIN_PARTIAL,
+    Subjects.BRAIN_RESPONSE,
+    Subjects.BRAIN_ERROR,
+    Subjects.TTS_COMPLETED,
+    Subjects.TTS_ERROR,
+)
 
 
 class Wildcards:
@@ -55,6 +68,7 @@ class Wildcards:
     TTS: Final = "agent.tts.>"
     TRACK_EVENTS: Final = "agent.*.track.>"
     WORKER_SUBJECTS: Final = "agent.*.worker.*.*"
+    OWNER_SUBJECTS: Final = "agent.*.to.*.*"
     AGENT_ERRORS: Final = "*.*.error"
     SYSTEM_ERRORS: Final = "system.*.error"
     DEAD_LETTERS: Final = "dlq.>"
@@ -63,7 +77,6 @@ class Wildcards:
 
 # Letters, digits, '_' and '-' only: NATS allows more, but anything else is a mistake in ARC subjects.
 _TOKEN = re.compile(r"[A-Za-z0-9_-]+")
-_WORKER_SUBJECT = re.compile(r"(.+)\.worker\.[A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)")
 
 
 def assert_valid_subject(subject: str, *, wildcards: bool = False) -> None:
@@ -105,11 +118,38 @@ def worker_subject(subject: str, instance_id: str) -> str:
     """The subject of one worker: ``agent.tts.request`` → ``agent.tts.worker.<instance_id>.request``."""
     if subject not in REQUEST_SUBJECTS:
         raise InvalidSubjectError(subject, f"not a request subject (one of {', '.join(REQUEST_SUBJECTS)})")
+    return _targeted(subject, "worker", instance_id)
+
+
+def owner_subject(subject: str, instance_id: str) -> str:
+    """The owning voice worker's copy of an answering event: ``agent.brain.response`` →
+    ``agent.brain.to.<instance_id>.response``. It carries the event subject's schema."""
+    if subject not in OWNER_EVENT_SUBJECTS:
+        raise InvalidSubjectError(subject, f"has no owner subject (one of {', '.join(OWNER_EVENT_SUBJECTS)})")
+    return _targeted(subject, "to", instance_id)
+
+
+def event_subject_of(subject: str) -> str | None:
+    """The event subject an owner subject copies (``agent.brain.to.x.response`` → ``agent.brain.response``)."""
+    return _untargeted(subject, "to", OWNER_EVENT_SUBJECTS)
+
+
+def _targeted(subject: str, infix: str, instance_id: str) -> str:
+    """``a.b.action`` → ``a.b.<infix>.<instance_id>.action`` (worker and owner subjects)."""
     head, _, action = subject.rpartition(".")
-    targeted = f"{head}.worker.{instance_id}.{action}"
+    targeted = f"{head}.{infix}.{instance_id}.{action}"
     if not _TOKEN.fullmatch(instance_id):
         raise InvalidSubjectError(targeted, f'instance id "{instance_id}" must be one token of A-Z a-z 0-9 _ -')
     return targeted
+
+
+def _untargeted(subject: str, infix: str, bases: tuple[str, ...]) -> str | None:
+    """The subject among ``bases`` that ``subject`` targets through ``infix``, if any."""
+    tokens = subject.split(".")
+    if len(tokens) < 4 or tokens[-3] != infix or not _TOKEN.fullmatch(tokens[-2]):
+        return None
+    base = ".".join([*tokens[:-3], tokens[-1]])
+    return base if base in bases else None
 
 
 AUDIT_COPY_PREFIX: Final = "audit"
@@ -123,11 +163,7 @@ def is_audited_by_copy(subject: str) -> bool:
 
 def request_subject_of(subject: str) -> str | None:
     """The request subject a worker subject targets (``agent.tts.worker.x.request`` → ``agent.tts.request``)."""
-    match = _WORKER_SUBJECT.fullmatch(subject)
-    if match is None:
-        return None
-    base = f"{match[1]}.{match[2]}"
-    return base if base in REQUEST_SUBJECTS else None
+    return _untargeted(subject, "worker", REQUEST_SUBJECTS)
 
 
 def dead_letter_subject(original_subject: str, reason: str) -> str:

@@ -25,7 +25,7 @@ from rfc3339_validator import validate_rfc3339  # type: ignore[import-untyped]
 
 from ._contract import KNOWN_SUBJECTS
 from .errors import InvalidPayloadError
-from .subjects import is_dead_letter_subject, request_subject_of
+from .subjects import event_subject_of, is_dead_letter_subject, request_subject_of
 
 __all__ = [
     "DEAD_LETTER_SCHEMA",
@@ -53,12 +53,16 @@ def load_schema(name: str) -> dict[str, Any] | None:
 
 
 def schema_name_for(subject: str) -> str | None:
-    """The schema governing a concrete subject: its own, its request subject's (worker subjects), or ``dlq``."""
+    """The schema governing a concrete subject: its own, its request subject's (worker subjects), its
+    event subject's (owner subjects), or ``dlq``."""
     if subject in KNOWN_SUBJECTS:
         return subject
     request_subject = request_subject_of(subject)
     if request_subject is not None:
         return request_subject
+    event_subject = event_subject_of(subject)
+    if event_subject is not None:
+        return event_subject
     if is_dead_letter_subject(subject):
         return DEAD_LETTER_SCHEMA
     return None
