@@ -24,6 +24,7 @@ const (
 	SubjectVoiceTrackPublished    = "agent.voice.track.published"
 	SubjectVoiceTrackUnpublished  = "agent.voice.track.unpublished"
 	SubjectVoiceTranscriptInterim = "agent.voice.transcript.interim"
+	SubjectConfigChanged          = "system.config.changed"
 	SubjectHealthHeartbeat        = "system.health.heartbeat"
 	SubjectServiceError           = "system.service.error"
 )
@@ -46,6 +47,7 @@ var KnownSubjects = []string{
 	SubjectVoiceTrackPublished,
 	SubjectVoiceTrackUnpublished,
 	SubjectVoiceTranscriptInterim,
+	SubjectConfigChanged,
 	SubjectHealthHeartbeat,
 	SubjectServiceError,
 }
@@ -602,6 +604,38 @@ type DeadLetter struct {
 	// the original bytes, truncated.
 	OriginalPayloadBase64 string `json:"original_payload_base64"`
 	Truncated             bool   `json:"truncated"`
+}
+
+// ConfigChanged is the payload of system.config.changed. Configuration changed without a restart:
+// each worker in scope checks the new values as at start (schema and checks) and applies those it
+// can change live, all or none; a refused change is a system.service.error (config_refused) naming
+// the variable and value, and the old settings stay.
+type ConfigChanged struct {
+	// ISO-8601 UTC time the event was produced. Publish, Request and Respond fill it when empty.
+	Timestamp string `json:"timestamp,omitempty"`
+	// W3C trace id (32 hex) or UUID; carried from the first event of a turn to the last. Publish,
+	// Request and Respond fill it when empty.
+	TraceID string `json:"trace_id,omitempty"`
+	// names the change in logs and in the system.service.error of a refusal.
+	ChangeID string `json:"change_id"`
+	// which workers apply the change.
+	Scope ConfigChangedScope `json:"scope"`
+	// configuration variables and their new values, as their environment variables take them (e.g.
+	// BRAIN_SYSTEM_PROMPT, VOICE_TURN_THRESHOLD).
+	Changes map[string]any `json:"changes"`
+	// why, for the log. Optional.
+	Reason *string `json:"reason,omitempty"`
+}
+
+// ConfigChangedScope is the scope field of ConfigChanged. which workers apply the change.
+type ConfigChangedScope struct {
+	// only workers of this service (e.g. arc-sherlock-brain); absent: every service. Optional.
+	Service *string `json:"service,omitempty"`
+	// only this worker instance. Optional.
+	InstanceID *string `json:"instance_id,omitempty"`
+	// only workers of this tenant; a worker without a tenant applies only changes without one.
+	// Optional.
+	Tenant *string `json:"tenant,omitempty"`
 }
 
 // HealthHeartbeat is the payload of system.health.heartbeat. Every worker, every

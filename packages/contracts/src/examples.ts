@@ -193,4 +193,12 @@ export const ExamplePayloads: { [S in KnownSubject]: PayloadOf<S> } = {
     severity: 'critical',
     action_required: 'automatic_restart',
   },
+  'system.config.changed': {
+    timestamp: '2025-12-14T13:31:00.000Z',
+    trace_id: TRACE,
+    change_id: 'change-7',
+    scope: { service: 'arc-sherlock-brain' },
+    changes: { BRAIN_SYSTEM_PROMPT: 'You are Scarlett, a concise and friendly voice assistant.' },
+    reason: 'shorter answers',
+  },
 };

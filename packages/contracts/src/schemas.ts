@@ -446,6 +446,36 @@ export const ServiceErrorSchema = Type.Object(
   { $id: 'system.service.error', description: 'A critical or notable error in any service.' },
 );
 
+/** Names of configuration variables a config change may set. */
+export const CONFIG_KEY_PATTERN = '^[A-Z][A-Z0-9_]{0,63}$';
+
+export const ConfigChangedSchema = Type.Object(
+  {
+    timestamp: Timestamp,
+    trace_id: TraceId,
+    change_id: Id('names the change in logs and in the system.service.error of a refusal'),
+    scope: Type.Object(
+      {
+        service: Type.Optional(Id('only workers of this service (e.g. arc-sherlock-brain); absent: every service')),
+        instance_id: Type.Optional(Id('only this worker instance')),
+        tenant: Type.Optional(Id('only workers of this tenant; a worker without a tenant applies only changes without one')),
+      },
+      { description: 'which workers apply the change' },
+    ),
+    changes: Type.Record(Type.String({ pattern: CONFIG_KEY_PATTERN }), Type.Union([Type.String({ maxLength: 20_000 }), Type.Number(), Type.Boolean()]), {
+      minProperties: 1,
+      maxProperties: 50,
+      description: 'configuration variables and their new values, as their environment variables take them (e.g. BRAIN_SYSTEM_PROMPT, VOICE_TURN_THRESHOLD)',
+    }),
+    reason: Type.Optional(Type.String({ maxLength: 1024, description: 'why, for the log' })),
+  },
+  {
+    $id: 'system.config.changed',
+    description:
+      'Configuration changed without a restart: each worker in scope checks the new values as at start (schema and checks) and applies those it can change live, all or none; a refused change is a system.service.error (config_refused) naming the variable and value, and the old settings stay.',
+  },
+);
+
 // ---------------------------------------------------------------- dead letters
 export const DeadLetterSchema = Type.Object(
   {
@@ -488,6 +518,7 @@ export const SubjectSchemas = {
   'agent.tts.notice': TtsNoticeSchema,
   'system.health.heartbeat': HeartbeatSchema,
   'system.service.error': ServiceErrorSchema,
+  'system.config.changed': ConfigChangedSchema,
 } satisfies Record<string, TSchema>;
 
 export type TrackPublished = Static<typeof TrackPublishedSchema>;
@@ -516,5 +547,6 @@ export type BusMetrics = Static<typeof BusMetricsSchema>;
 export type Heartbeat = Static<typeof HeartbeatSchema>;
 export type HealthStatus = (typeof HealthStatuses)[number];
 export type ServiceError = Static<typeof ServiceErrorSchema>;
+export type ConfigChanged = Static<typeof ConfigChangedSchema>;
 export type Severity = (typeof Severities)[number];
 export type DeadLetter = Static<typeof DeadLetterSchema>;

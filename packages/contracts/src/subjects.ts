@@ -22,6 +22,7 @@ export const Subjects = {
   ttsNotice: 'agent.tts.notice',
   healthHeartbeat: 'system.health.heartbeat',
   serviceError: 'system.service.error',
+  configChanged: 'system.config.changed',
 } as const;
 
 /**

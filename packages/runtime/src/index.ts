@@ -8,3 +8,4 @@ export { Type } from '@sinclair/typebox';
 export type { Static } from '@sinclair/typebox';
 export { WorkerMetrics, observeStage, numericFigures, type MetricsServer } from './prometheus.js';
 export { startTracing, stopTracing, recordSpan, otelTraceId, rootSpanId, tracingRequested, type StageSpan } from './tracing.js';
+export { applyConfigChange, inScope, type LiveOutcome, type LiveConfigOptions } from './live-config.js';

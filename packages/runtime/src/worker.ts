@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { setPriority } from 'node:os';
 import type { TObject, TProperties, Static } from '@sinclair/typebox';
-import { AuditUnavailableError, connectBus, ensureAuditStream, type Bus } from '@arc/bus';
-import type { HealthStatus, Heartbeat, Severity } from '@arc/contracts';
+import { AuditUnavailableError, connectBus, ensureAuditStream, type Bus, type BusSubscription } from '@arc/bus';
+import { Subjects, type ConfigChanged, type HealthStatus, type Heartbeat, type Severity } from '@arc/contracts';
 import { ConfigError, loadConfig, type CommonConfig } from './config.js';
+import { applyConfigChange } from './live-config.js';
 import { HeartbeatReporter } from './heartbeat.js';
 import { WorkerMetrics } from './prometheus.js';
 import { startTracing, stopTracing } from './tracing.js';
@@ -30,6 +31,11 @@ export interface WorkerHandle {
   metrics?(): Partial<Heartbeat['metrics']>;
   /** how full the worker is, 0–1 (heartbeat `load`): called once per heartbeat */
   load?(): number;
+  /**
+   * Live variables just changed in `config` (system.config.changed, see live-config.ts): rebuild
+   * what depends on them. A throw puts the old values back and refuses the change.
+   */
+  reconfigure?(keys: readonly string[]): void | Promise<void>;
 }
 
 export interface WorkerDefinition<P extends TProperties> {
@@ -42,6 +48,8 @@ export interface WorkerDefinition<P extends TProperties> {
    * anything connects or loads; throw ConfigError (see checkVariable) and the worker exits 2.
    */
   check?(config: CommonConfig & Static<TObject<P>>): void;
+  /** variables applied without a restart when a system.config.changed sets them (then `reconfigure`) */
+  live?: readonly Extract<keyof Static<TObject<P>>, string>[];
   start(ctx: WorkerContext<Static<TObject<P>>>): Promise<WorkerHandle>;
 }
 
@@ -80,6 +88,7 @@ export async function startWorker<P extends TProperties>(
   });
   let status: HealthStatus = 'starting';
   let handle: WorkerHandle | undefined;
+  const configChanges = { applied: 0, refused: 0 };
   const heartbeat = new HeartbeatReporter({
     service: definition.service,
     bus,
@@ -87,7 +96,11 @@ export async function startWorker<P extends TProperties>(
     activeSessions: () => handle?.activeSessions?.() ?? 0,
     extraMetrics: () => {
       const load = handle?.load?.();
-      return { ...(handle?.metrics?.() ?? {}), ...(load === undefined ? {} : { load: Math.round(Math.min(1, Math.max(0, load)) * 1000) / 1000 }) };
+      return {
+        ...(handle?.metrics?.() ?? {}),
+        ...(load === undefined ? {} : { load: Math.round(Math.min(1, Math.max(0, load)) * 1000) / 1000 }),
+        ...(configChanges.applied + configChanges.refused > 0 ? { config_changes_applied: configChanges.applied, config_changes_refused: configChanges.refused } : {}),
+      };
     },
   });
   const context: WorkerContext<Static<TObject<P>>> = {
@@ -127,6 +140,7 @@ export async function startWorker<P extends TProperties>(
     await bus.close(1_000);
     throw error;
   }
+  const liveConfig = watchConfig(definition, context, () => handle, configChanges);
   raiseEventLoopPriority(logger);
   status = 'healthy';
   heartbeat.publish(status);
@@ -148,6 +162,7 @@ export async function startWorker<P extends TProperties>(
         const timedOut = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), deadline).unref());
         const stopped = (async () => {
           await metricsServer?.close();
+          await liveConfig.unsubscribe();
           await handle?.stop();
           await stopTracing().catch((error: Error) => logger.warn({ err: error }, 'could not send the last spans'));
           await bus.close(deadline);
@@ -160,6 +175,41 @@ export async function startWorker<P extends TProperties>(
       return stopping;
     },
   };
+}
+
+/** Applies system.config.changed events in the worker's scope, one at a time, in order. */
+function watchConfig<P extends TProperties>(
+  definition: WorkerDefinition<P>,
+  context: WorkerContext<Static<TObject<P>>>,
+  handleOf: () => WorkerHandle | undefined,
+  counts: { applied: number; refused: number },
+): BusSubscription {
+  const { bus, logger, service, instanceId } = context;
+  const config = context.config as unknown as Record<string, unknown>;
+  let queue = Promise.resolve();
+  const options = { service, instanceId, schema: definition.config as TObject<TProperties> | undefined, live: definition.live ?? [], ...(definition.check ? { check: definition.check as (c: object) => void } : {}) };
+  const refuse = (change: ConfigChanged, error: ConfigError) => {
+    counts.refused++;
+    context.reportError('config_refused', `config change ${change.change_id} refused, the old settings stay: ${error.message}`, 'warning', { trace_id: change.trace_id, subject: Subjects.configChanged });
+  };
+  const apply = async (change: ConfigChanged) => {
+    const before = { ...config };
+    const outcome = applyConfigChange(config, change, options);
+    if (outcome.kind === 'refused') return refuse(change, outcome.error);
+    if (outcome.kind !== 'applied') return;
+    try {
+      await handleOf()?.reconfigure?.(outcome.keys);
+    } catch (error) {
+      for (const key of outcome.keys) config[key] = before[key];
+      const key = outcome.keys[0]!;
+      return refuse(change, new ConfigError(key, String(change.changes[key]), `could not be applied: ${(error as Error).message}`));
+    }
+    counts.applied++;
+    logger.info({ change_id: change.change_id, keys: outcome.keys, reason: change.reason }, 'configuration changed');
+  };
+  return bus.subscribe(Subjects.configChanged, (change) => {
+    queue = queue.then(() => apply(change)).catch((error: Error) => logger.error({ err: error, change_id: change.change_id }, 'config change failed'));
+  });
 }
 
 /**

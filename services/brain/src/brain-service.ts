@@ -50,16 +50,25 @@ class TurnFailure extends Error {
 
 const DEAD_LETTERED_REQUESTS = `dlq.${Subjects.brainRequest}.invalid_payload`;
 
+/** What a live configuration change may replace while the service runs (the next request uses it). */
+export type BrainSettings = Pick<BrainServiceOptions, 'model' | 'systemPrompt' | 'fallbackResponse' | 'answerCap' | 'directAnswers'>;
+
 export class BrainService {
-  private readonly graph: BrainGraph;
+  private graph: BrainGraph;
+  private options: BrainServiceOptions;
   private readonly subscriptions: BusSubscription[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   /** request id → how to stop it (agent.brain.cancel) */
   private readonly cancellers = new Map<string, (reason: string) => void>();
   private readonly counts = { answered: 0, failed: 0, cancelled: 0 };
 
-  constructor(private readonly options: BrainServiceOptions) {
-    this.graph = new BrainGraph({
+  constructor(options: BrainServiceOptions) {
+    this.options = options;
+    this.graph = BrainService.graphOf(options);
+  }
+
+  private static graphOf(options: BrainServiceOptions): BrainGraph {
+    return new BrainGraph({
       model: options.model,
       tools: options.tools,
       systemPrompt: options.systemPrompt,
@@ -67,6 +76,17 @@ export class BrainService {
       directAnswers: options.directAnswers,
       ...(options.defaultZone ? { defaultZone: options.defaultZone } : {}),
     });
+  }
+
+  /** New settings for the requests that arrive from now on; those being answered finish as they began. */
+  reconfigure(settings: Partial<BrainSettings>): void {
+    this.options = { ...this.options, ...settings };
+    this.graph = BrainService.graphOf(this.options);
+  }
+
+  /** Resolves once the requests being answered now have finished. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
   }
 
   start(): void {

@@ -18,9 +18,13 @@ export const brainWorker = defineWorker({
       if (!isZone(zone)) throw new Error('not an IANA time zone (e.g. Europe/Paris, America/New_York, UTC)');
     });
   },
+  // What changes without a restart (system.config.changed): the prompt, the fallback, the
+  // answer length and the model endpoint; the next request uses them.
+  live: ['BRAIN_SYSTEM_PROMPT', 'BRAIN_FALLBACK_RESPONSE', 'BRAIN_MAX_SENTENCES', 'BRAIN_MAX_WORDS', 'OPENAI_BASE_URL', 'OPENAI_API_KEY', 'BRAIN_MODEL'],
   async start(ctx) {
     const { config, logger } = ctx;
-    const model = await createChatModel(config);
+    let model = await createChatModel(config);
+    const directAnswers = () => config.BRAIN_DIRECT_ANSWERS === 'on' || (config.BRAIN_DIRECT_ANSWERS === 'auto' && config.OPENAI_BASE_URL === undefined);
     const tools = new ToolRegistry([
       createDateTimeTool(),
       createCalculatorTool(),
@@ -38,7 +42,7 @@ export const brainWorker = defineWorker({
       defaultMaxTokens: config.BRAIN_DEFAULT_MAX_TOKENS,
       maxToolRounds: config.BRAIN_MAX_TOOL_ROUNDS,
       answerCap: { maxSentences: config.BRAIN_MAX_SENTENCES, maxWords: config.BRAIN_MAX_WORDS },
-      directAnswers: config.BRAIN_DIRECT_ANSWERS === 'on' || (config.BRAIN_DIRECT_ANSWERS === 'auto' && config.OPENAI_BASE_URL === undefined),
+      directAnswers: directAnswers(),
       ...(config.BRAIN_TIMEZONE ? { defaultZone: config.BRAIN_TIMEZONE } : {}),
       queueGroup: config.BRAIN_QUEUE_GROUP,
       maxQueueMs: config.BRAIN_MAX_QUEUE_MS,
@@ -55,6 +59,22 @@ export const brainWorker = defineWorker({
       async stop() {
         await service.stop();
         await model.close();
+      },
+      async reconfigure(keys) {
+        const endpoint = keys.some((key) => ['OPENAI_BASE_URL', 'OPENAI_API_KEY', 'BRAIN_MODEL'].includes(key));
+        const previous = model;
+        if (endpoint) model = await createChatModel(config);
+        service.reconfigure({
+          model,
+          systemPrompt: config.BRAIN_SYSTEM_PROMPT,
+          fallbackResponse: config.BRAIN_FALLBACK_RESPONSE,
+          answerCap: { maxSentences: config.BRAIN_MAX_SENTENCES, maxWords: config.BRAIN_MAX_WORDS },
+          directAnswers: directAnswers(),
+        });
+        if (endpoint) {
+          logger.info({ model: model.name, endpoint: config.OPENAI_BASE_URL ?? 'local llama.cpp' }, 'model changed');
+          void service.settled().then(() => previous.close());
+        }
       },
       activeSessions: () => service.active,
       load: () => model.fullness?.() ?? 0,

@@ -2,6 +2,7 @@ import { checkVariable, defineWorker } from '@arc/runtime';
 import {
   SmartTurnDetector,
   SttEngines,
+  TtsEngines,
   VadEngines,
   inferenceStats,
   speechSettings,
@@ -24,6 +25,12 @@ export const voiceWorker = defineWorker({
   service: VOICE_SERVICE,
   config: VoiceConfig,
   check(config) {
+    const voice = config.VOICE_TTS_VOICE;
+    if (voice !== undefined) {
+      checkVariable('VOICE_TTS_VOICE', voice, () => {
+        if (!TtsEngines.names.some((engine) => isChoice(() => TtsEngines.check({ engine, model: voice })))) throw new Error('is not a voice of any TTS engine in the models manifest');
+      });
+    }
     checkVariable('VOICE_VAD_MODEL', config.VOICE_VAD_MODEL, () => VadEngines.check({ engine: config.VOICE_VAD_ENGINE, model: config.VOICE_VAD_MODEL }));
     checkVariable('VOICE_STT_MODEL', config.VOICE_STT_MODEL, () => SttEngines.check({ engine: config.VOICE_STT_ENGINE, model: config.VOICE_STT_MODEL }));
     if (config.VOICE_TURN_DETECTOR === 'smart-turn') {
@@ -35,6 +42,20 @@ export const voiceWorker = defineWorker({
       }
     }
   },
+  // What changes without a restart (system.config.changed): the voice, the turn threshold and the
+  // brain request limits from the next sentence or turn; VAD, barge-in, silence and backchannels
+  // from the next session.
+  live: [
+    'VOICE_TTS_VOICE',
+    'VOICE_TURN_THRESHOLD',
+    'VOICE_LLM_MAX_TOKENS',
+    'VOICE_LLM_TEMPERATURE',
+    'VOICE_LLM_TIMEOUT_MS',
+    'VOICE_VAD_THRESHOLD',
+    'VOICE_BARGE_IN_THRESHOLD',
+    'VOICE_TURN_MAX_SILENCE_MS',
+    'VOICE_BACKCHANNELS',
+  ],
   async start({ bus, config, logger, instanceId, service }) {
     const vadChoice = { engine: config.VOICE_VAD_ENGINE, model: config.VOICE_VAD_MODEL };
     const sttChoice = { engine: config.VOICE_STT_ENGINE, model: config.VOICE_STT_MODEL };
@@ -89,3 +110,12 @@ export const voiceWorker = defineWorker({
     };
   },
 });
+
+function isChoice(check: () => void): boolean {
+  try {
+    check();
+    return true;
+  } catch {
+    return false;
+  }
+}

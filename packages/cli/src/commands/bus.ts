@@ -8,6 +8,7 @@ import {
   Wildcards,
   assertValidSubject,
   isKnownSubject,
+  newTraceId,
   type Heartbeat,
   type KnownSubject,
   type PublishInput,
@@ -66,6 +67,48 @@ export function registerBusCommands(program: Command): void {
         const message = publish(bus);
         await bus.flush();
         console.log(message);
+      } finally {
+        await bus.close(1_000);
+      }
+    });
+
+  program
+    .command('config')
+    .description('change configuration variables of running workers without a restart (system.config.changed); refusals are printed')
+    .argument('<assignments...>', 'KEY=VALUE pairs, e.g. BRAIN_SYSTEM_PROMPT="Answer in one sentence." VOICE_TURN_THRESHOLD=0.6')
+    .option('--service <name>', 'only workers of this service (e.g. arc-sherlock-brain); default: every service')
+    .option('--instance <id>', 'only this worker instance')
+    .option('--reason <text>', 'why, for the workers\' logs')
+    .option('--wait-ms <ms>', 'how long to wait for refusals', (v) => Number.parseInt(v, 10), 1_500)
+    .option('-s, --server <url>', 'NATS URL (default $NATS_URL or nats://127.0.0.1:4222)')
+    .action(async (assignments: string[], options: { service?: string; instance?: string; reason?: string; waitMs: number; server?: string }) => {
+      const changes: Record<string, string> = {};
+      for (const assignment of assignments) {
+        const at = assignment.indexOf('=');
+        if (at < 1) throw new CliError(`"${assignment}" is not KEY=VALUE`);
+        changes[assignment.slice(0, at)] = assignment.slice(at + 1);
+      }
+      const bus = await openBus(options);
+      try {
+        const refusals: string[] = [];
+        const traceId = newTraceId();
+        const errors = bus.subscribe('system.service.error', (error) => {
+          if (error.trace_id === traceId && error.error_type === 'config_refused') refusals.push(`${error.instance_id ?? error.service}: ${error.error_message}`);
+        });
+        await bus.flush();
+        const { payload } = bus.publish('system.config.changed', {
+          trace_id: traceId,
+          change_id: `change-${Date.now().toString(36)}`,
+          scope: { ...(options.service ? { service: options.service } : {}), ...(options.instance ? { instance_id: options.instance } : {}) },
+          changes,
+          ...(options.reason ? { reason: options.reason } : {}),
+        });
+        await bus.flush();
+        await new Promise((resolve) => setTimeout(resolve, options.waitMs));
+        await errors.unsubscribe();
+        console.log(`sent ${payload.change_id}: ${Object.keys(changes).join(', ')}`);
+        for (const refusal of refusals) console.log(`refused by ${refusal}`);
+        if (refusals.length > 0) process.exitCode = 1;
       } finally {
         await bus.close(1_000);
       }

@@ -26,6 +26,7 @@ class Subjects:
     TTS_NOTICE: Final = "agent.tts.notice"
     HEALTH_HEARTBEAT: Final = "system.health.heartbeat"
     SERVICE_ERROR: Final = "system.service.error"
+    CONFIG_CHANGED: Final = "system.config.changed"
 
 
 KnownSubject = Literal[
@@ -47,6 +48,7 @@ KnownSubject = Literal[
     "agent.tts.notice",
     "system.health.heartbeat",
     "system.service.error",
+    "system.config.changed",
 ]
 KNOWN_SUBJECTS: Final[tuple[KnownSubject, ...]] = (
     "agent.voice.track.published",
@@ -67,6 +69,7 @@ KNOWN_SUBJECTS: Final[tuple[KnownSubject, ...]] = (
     "agent.tts.notice",
     "system.health.heartbeat",
     "system.service.error",
+    "system.config.changed",
 )
 
 DeadLetterReason = Literal["invalid_payload", "unknown_subject", "stale", "handler_error"]

@@ -26,6 +26,9 @@ __all__ = [
     "BrainResponseMetadata",
     "BrainResponsePayload",
     "BrainResponsePerformance",
+    "ConfigChangedInput",
+    "ConfigChangedPayload",
+    "ConfigChangedScope",
     "DeadLetterPayload",
     "HealthHeartbeatInput",
     "HealthHeartbeatMetrics",
@@ -994,6 +997,51 @@ class ServiceErrorInput(TypedDict):
     subject: NotRequired[str]
 
 
+class ConfigChangedScope(TypedDict):
+    """which workers apply the change"""
+
+    #: only workers of this service (e.g. arc-sherlock-brain); absent: every service
+    service: NotRequired[str]
+    #: only this worker instance
+    instance_id: NotRequired[str]
+    #: only workers of this tenant; a worker without a tenant applies only changes without one
+    tenant: NotRequired[str]
+
+
+class ConfigChangedPayload(TypedDict):
+    """``system.config.changed``: Configuration changed without a restart: each worker in scope checks the new values as at start (schema and checks) and applies those it can change live, all or none; a refused change is a system.service.error (config_refused) naming the variable and value, and the old settings stay."""
+
+    #: ISO-8601 UTC time the event was produced
+    timestamp: str
+    #: W3C trace id (32 hex) or UUID; carried from the first event of a turn to the last
+    trace_id: str
+    #: names the change in logs and in the system.service.error of a refusal
+    change_id: str
+    #: which workers apply the change
+    scope: ConfigChangedScope
+    #: configuration variables and their new values, as their environment variables take them (e.g. BRAIN_SYSTEM_PROMPT, VOICE_TURN_THRESHOLD)
+    changes: dict[str, Any]
+    #: why, for the log
+    reason: NotRequired[str]
+
+
+class ConfigChangedInput(TypedDict):
+    """What is published on ``system.config.changed``: timestamp and trace_id may be left out (the client fills them)."""
+
+    #: ISO-8601 UTC time the event was produced
+    timestamp: NotRequired[str]
+    #: W3C trace id (32 hex) or UUID; carried from the first event of a turn to the last
+    trace_id: NotRequired[str]
+    #: names the change in logs and in the system.service.error of a refusal
+    change_id: str
+    #: which workers apply the change
+    scope: ConfigChangedScope
+    #: configuration variables and their new values, as their environment variables take them (e.g. BRAIN_SYSTEM_PROMPT, VOICE_TURN_THRESHOLD)
+    changes: dict[str, Any]
+    #: why, for the log
+    reason: NotRequired[str]
+
+
 class TtsRequestReplyPayload(TypedDict):
     """Reply to an agent.tts.request sent as a NATS request: which worker holds the room."""
 
@@ -1054,6 +1102,7 @@ SUBJECT_PAYLOADS: Final[dict[str, type]] = {
     "agent.tts.notice": TtsNoticePayload,
     "system.health.heartbeat": HealthHeartbeatPayload,
     "system.service.error": ServiceErrorPayload,
+    "system.config.changed": ConfigChangedPayload,
 }
 #: subject → the TypedDict of what may be published on it (timestamp, trace_id optional)
 PUBLISH_INPUTS: Final[dict[str, type]] = {
@@ -1075,6 +1124,7 @@ PUBLISH_INPUTS: Final[dict[str, type]] = {
     "agent.tts.notice": TtsNoticeInput,
     "system.health.heartbeat": HealthHeartbeatInput,
     "system.service.error": ServiceErrorInput,
+    "system.config.changed": ConfigChangedInput,
 }
 #: request subject → the TypedDict of its reply
 REPLY_PAYLOADS: Final[dict[str, type]] = {
