@@ -189,10 +189,15 @@ export class Bus {
    * (at-most-once), counted as dropped and logged.
    */
   publish<S extends RoutableSubject>(subject: S, input: PublishInput<S>, options: PublishOptions = {}): PublishOutcome<PayloadOf<S>> {
+    const targeted = options.owner === undefined ? undefined : ownerSubjectOf(subject, options.owner);
     const checked = checkPayload(subject, this.complete(subject, input));
     const data = encodeJson(checked);
     const sent = this.send(subject, data);
-    if (sent && options.owner) this.sendToOwner(subject, options.owner, data);
+    if (sent && targeted) {
+      // The owner's copy (targeted replies): not audited, the seed subject's copy is.
+      this.nc.publish(targeted, data);
+      this.metrics.count(targeted, 'published');
+    }
     return { payload: checked, sent };
   }
 
@@ -322,14 +327,6 @@ export class Bus {
     this.copyForAudit(subject, data);
     this.metrics.count(subject, 'published');
     return true;
-  }
-
-  /** The owner's copy of an answering event (targeted replies, see ownerSubject): not audited, the seed subject's copy is. */
-  private sendToOwner(subject: string, owner: string, data: Uint8Array): void {
-    if (!(OWNER_EVENT_SUBJECTS as readonly string[]).includes(subject)) throw new InvalidSubjectError(subject, 'has no owner subject (only answering events do)');
-    const targeted = ownerSubject(subject as OwnerEventSubject, owner);
-    this.nc.publish(targeted, data);
-    this.metrics.count(targeted, 'published');
   }
 
   /** Request and worker subjects reach the audit stream through a copy (see isAuditedByCopy). */
@@ -504,6 +501,12 @@ export class Bus {
       }
     }
   }
+}
+
+/** The owner subject of an answering event; thrown before anything is sent for any other subject. */
+function ownerSubjectOf(subject: string, owner: string): string {
+  if (!(OWNER_EVENT_SUBJECTS as readonly string[]).includes(subject)) throw new InvalidSubjectError(subject, 'has no owner subject (only answering events do)');
+  return ownerSubject(subject as OwnerEventSubject, owner);
 }
 
 function checkPayload<S extends RoutableSubject>(subject: S, payload: unknown): PayloadOf<S> {

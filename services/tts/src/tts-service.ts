@@ -251,6 +251,6 @@ export class TtsService {
       instance_id: this.options.instanceId,
       error_type: errorType,
       error_message: message,
-    }, { owner: 'owner_instance' in request ? request.owner_instance : undefined });
+    }, { owner: request.owner_instance });
   }
 }

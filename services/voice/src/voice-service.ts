@@ -23,6 +23,7 @@ import { VoiceSession } from './voice-session.js';
 
 /** Sessions ended for these reasons are over for good; any other end (a listener disconnected) is healed. */
 const FINAL_END_REASONS = new Set(['track_unpublished', 'user_left', 'room_finished', 'shutdown', 'duplicate_session']);
+const MAX_KEPT_SAMPLES = 1000;
 /** LiveKit webhook ids remembered, so a retried webhook is not dispatched twice */
 const SEEN_WEBHOOKS = 1000;
 /**
@@ -46,7 +47,6 @@ export function keepsSession(mine: { startedIso: string; instanceId: string }, o
   if (mine.startedIso !== other.startedIso) return mine.startedIso < other.startedIso;
   return mine.instanceId < other.instanceId;
 }
-const MAX_KEPT_SAMPLES = 1000;
 
 export interface VoiceServiceOptions {
   bus: Bus;
