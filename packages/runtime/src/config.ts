@@ -1,4 +1,4 @@
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
 
 export class ConfigError extends Error {
@@ -49,6 +49,21 @@ function describe(error: ErrorObject, env: Record<string, string | undefined>): 
   return new ConfigError(variable, env[variable], reason);
 }
 
+const NO_VARIABLES = Type.Object({});
+const validators = new WeakMap<TObject, { full: TObject; validate: ValidateFunction }>();
+
+/** A worker's variables with the common ones, compiled once (~25 ms): live changes validate with it again. */
+function compiled(schema: TObject | undefined): { full: TObject; validate: ValidateFunction } {
+  const key = schema ?? NO_VARIABLES;
+  let entry = validators.get(key);
+  if (!entry) {
+    const full = Type.Composite([CommonConfig, key]);
+    entry = { full, validate: ajv.compile(full) };
+    validators.set(key, entry);
+  }
+  return entry;
+}
+
 /**
  * Reads the variables of `schema` (plus the common ones) from `env`, converting numbers and
  * booleans and filling defaults. Throws ConfigError naming the first bad variable.
@@ -57,14 +72,13 @@ export function loadConfig<P extends TProperties>(
   schema: TObject<P> | undefined,
   env: Record<string, string | undefined> = process.env,
 ): CommonConfig & Static<TObject<P>> {
-  const full = Type.Composite([CommonConfig, schema ?? Type.Object({})]);
+  const { full, validate } = compiled(schema as TObject | undefined);
   const candidate: Record<string, unknown> = {};
   for (const name of Object.keys(full.properties)) {
     const value = env[name];
     // An empty variable means "not set" (docker-compose passes FOO= for unset values).
     if (value !== undefined && value !== '') candidate[name] = value;
   }
-  const validate = ajv.compile(full);
   if (!validate(candidate)) {
     const errors = validate.errors ?? [];
     // A union of literals reports one error per alternative; the variable is what matters.
