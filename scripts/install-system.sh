@@ -2,7 +2,8 @@
 # Installs the system packages ARC needs, when missing: nats-server (NATS), espeak-ng (Piper
 # phonemes, test speech), chromium (the playground's browser test), docker-compose (the test that
 # checks docker-compose.yml), prometheus (the test that scrapes the workers' /metrics), Java and Maven
-# (Pulsar standalone for the Pulsar sink's test). Debian/Ubuntu;
+# (Pulsar standalone for the Pulsar sink's test), redis-server (LiveKit's multi-node state) and iproute2
+# (network namespaces for the cluster test across hosts). Debian/Ubuntu;
 # uses sudo when not root.
 set -euo pipefail
 need=()
@@ -13,6 +14,8 @@ command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
 for extra in "$@"; do
   dpkg -s "$extra" >/dev/null 2>&1 || need+=("$extra")
 done

@@ -459,7 +459,8 @@ type VoiceSessionEnded struct {
 	DurationSeconds float64 `json:"duration_seconds"`
 	// user turns answered.
 	TotalTurns int64 `json:"total_turns"`
-	// user_left, room_finished, timeout, shutdown, ….
+	// user_left, room_finished, livekit_node_lost (the LiveKit node holding the room was lost),
+	// track_replaced (the user published a new microphone), timeout, shutdown, ….
 	Reason string `json:"reason"`
 	// One of "completed", "failed", "timed_out", "abandoned".
 	FinalStatus string `json:"final_status"`

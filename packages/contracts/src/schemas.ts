@@ -122,7 +122,7 @@ export const SessionEndedSchema = Type.Object(
     room_name: Id('LiveKit room name'),
     duration_seconds: NonNegative('session length'),
     total_turns: NonNegativeInt('user turns answered'),
-    reason: Type.String({ minLength: 1, maxLength: 128, description: 'user_left, room_finished, timeout, shutdown, …' }),
+    reason: Type.String({ minLength: 1, maxLength: 128, description: 'user_left, room_finished, livekit_node_lost (the LiveKit node holding the room was lost), track_replaced (the user published a new microphone), timeout, shutdown, …' }),
     final_status: Type.Union(FinalStatuses.map((s) => Type.Literal(s))),
     voice_to_voice_ms: Type.Optional(
       Type.Object(

@@ -23,6 +23,7 @@ const INSTALL_HINTS: Record<string, string> = {
   prometheus: 'bash scripts/install-system.sh (Debian package prometheus)',
   jaeger: 'bash scripts/install-jaeger.sh',
   nats: 'bash scripts/install-natscli.sh',
+  'redis-server': 'bash scripts/install-system.sh (Debian package redis-server)',
 };
 
 /** Absolute path of an executable: PATH first, then /usr/sbin (Debian's nats-server), then .tools/bin. */

@@ -1,4 +1,7 @@
-/** livekit-server configuration for a loopback stack (`arc up`, tests): one key, optional webhooks. */
+/**
+ * livekit-server configuration for a loopback stack (`arc up`, tests): one key, optional webhooks,
+ * and for a multi-node deployment the shared Redis and the node's region.
+ */
 export interface LiveKitConfigOptions {
   port: number;
   tcpPort: number;
@@ -9,6 +12,20 @@ export interface LiveKitConfigOptions {
   /** where LiveKit posts webhooks, signed with the API key */
   webhookUrls?: readonly string[];
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** several nodes: the Redis they share (`host:port`), and where this one stands */
+  cluster?: LiveKitClusterOptions;
+}
+
+export interface LiveKitClusterOptions {
+  redisAddress: string;
+  /** this node's region, one of `regions` */
+  region: string;
+  /**
+   * Every node's region. A room is placed on a node of the region nearest to the node its first
+   * participant joined through (LiveKit's region-aware selector), so a room opened through a
+   * node stays on it; the others reach it through LiveKit's signal relay.
+   */
+  regions: readonly string[];
 }
 
 export function liveKitConfigYaml(options: LiveKitConfigOptions): string {
@@ -27,6 +44,22 @@ export function liveKitConfigYaml(options: LiveKitConfigOptions): string {
   ];
   if (options.webhookUrls?.length) {
     lines.push('webhook:', `  api_key: ${options.apiKey}`, '  urls:', ...options.webhookUrls.map((url) => `    - ${url}`));
+  }
+  const cluster = options.cluster;
+  if (cluster) {
+    // Regions a quarter of the globe apart on the equator: only the nearest-region rule matters.
+    lines.push(
+      'redis:',
+      `  address: ${cluster.redisAddress}`,
+      `region: ${cluster.region}`,
+      'node_selector:',
+      '  kind: regionaware',
+      '  sort_by: random',
+      '  algorithm: lowest',
+      '  sysload_limit: 1000',
+      '  regions:',
+      ...cluster.regions.flatMap((name, i) => [`    - name: ${name}`, '      lat: 0', `      lon: ${(i * 90) % 360}`]),
+    );
   }
   return `${lines.join('\n')}\n`;
 }

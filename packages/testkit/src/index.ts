@@ -3,8 +3,9 @@ export { REPO_ROOT, TOOLS_BIN, MissingBinaryError, findBinary, freePort, startPr
 export type { ManagedProcess } from '@arc/devstack';
 export { startNatsServer } from './nats-server.js';
 export type { NatsServerHandle, NatsServerOptions } from './nats-server.js';
-export { startLiveKitServer } from './livekit-server.js';
-export type { LiveKitServerHandle, LiveKitServerOptions } from './livekit-server.js';
+export { startLiveKitCluster, startLiveKitServer } from './livekit-server.js';
+export type { LiveKitCluster, LiveKitServerHandle, LiveKitServerOptions } from './livekit-server.js';
+export { startRedisServer, type RedisServerHandle } from './redis-server.js';
 export { collect, silentLogger } from './collect.js';
 export type { Collector } from './collect.js';
 export { startScriptedOpenAIServer, echoReply } from './scripted-openai-server.js';

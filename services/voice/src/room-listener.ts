@@ -2,6 +2,10 @@
  * LiveKit in: the voice worker's hidden participant in a user's room. It subscribes to the user's
  * microphone track (that one track sid) and hands its audio on as 16 kHz mono frames, in order,
  * one at a time. It reports when the user leaves and when the listener itself is disconnected.
+ *
+ * When the LiveKit node that holds the room is lost, the listener's signalling (through another
+ * node) reconnects into a new, empty room of the same name: the user seems to leave while the
+ * listener is reconnecting. That is reported as the node lost, not as the user leaving.
  */
 import { AudioStream, DisconnectReason, Room, RoomEvent, TrackKind, type AudioFrame, type RemoteTrack } from '@livekit/rtc-node';
 import { AccessToken } from 'livekit-server-sdk';
@@ -21,7 +25,8 @@ export interface RoomListenerOptions {
 export interface RoomListenerEvents {
   /** one frame of the user's audio; the next waits until this resolves */
   onAudio(frame: Int16Array): Promise<void>;
-  onUserLeft(): void;
+  /** `nodeLost` when the user vanished while the listener was reconnecting (the room's node was lost) */
+  onUserLeft(nodeLost: boolean): void;
   /** the listener was disconnected; `roomClosed` when because the room was deleted */
   onDisconnected(roomClosed: boolean): void;
 }
@@ -29,6 +34,7 @@ export interface RoomListenerEvents {
 export class RoomListener {
   private readonly room = new Room();
   private closed = false;
+  private reconnecting = false;
 
   private constructor(
     private readonly options: RoomListenerOptions,
@@ -50,7 +56,15 @@ export class RoomListener {
       if (participant.identity === userIdentity && track.kind === TrackKind.KIND_AUDIO && publication.sid === trackSid) void this.listen(track);
     });
     this.room.on(RoomEvent.ParticipantDisconnected, (participant) => {
-      if (participant.identity === userIdentity) this.events.onUserLeft();
+      if (participant.identity === userIdentity) this.events.onUserLeft(this.reconnecting);
+    });
+    this.room.on(RoomEvent.Reconnecting, () => {
+      this.reconnecting = true;
+      this.options.logger.warn({ room: roomName }, 'LiveKit connection lost; reconnecting');
+    });
+    this.room.on(RoomEvent.Reconnected, () => {
+      this.reconnecting = false;
+      this.options.logger.info({ room: roomName }, 'reconnected to LiveKit');
     });
     this.room.on(RoomEvent.Disconnected, (reason) => {
       if (!this.closed) this.events.onDisconnected(reason === DisconnectReason.ROOM_DELETED);

@@ -22,7 +22,13 @@ import { VoiceInstances, findUnheardMicrophones } from './reconcile.js';
 import { VoiceSession } from './voice-session.js';
 
 /** Sessions ended for these reasons are over for good; any other end (a listener disconnected) is healed. */
-const FINAL_END_REASONS = new Set(['track_unpublished', 'user_left', 'room_finished', 'shutdown', 'duplicate_session']);
+const FINAL_END_REASONS = new Set(['track_unpublished', 'user_left', 'room_finished', 'shutdown', 'duplicate_session', 'track_replaced']);
+/**
+ * A session whose user's audio has not arrived for this long gives way to a new microphone track
+ * of the same user: the user published again (rejoined after their LiveKit node was lost, or
+ * turned the microphone off and on), or the session was started for a track that no longer exists.
+ */
+const TRACK_SILENT_MS = 2_000;
 const MAX_KEPT_SAMPLES = 1000;
 /** LiveKit webhook ids remembered, so a retried webhook is not dispatched twice */
 const SEEN_WEBHOOKS = 1000;
@@ -284,7 +290,12 @@ export class VoiceService {
       this.options.logger.debug({ room: event.room_name, track_sid: event.track_sid, held_by: claim.instanceId }, 'another voice worker already listens to this track');
       return meta.respond?.({ instance_id: claim.instanceId, room_name: event.room_name, track_sid: event.track_sid, session_id: claim.sessionId });
     }
-    const held = this.sessions.get(event.room_name);
+    let held = this.sessions.get(event.room_name);
+    if (held && held.init.trackSid !== event.track_sid && held.init.userIdentity === event.participant_identity && !held.hearsAudio(TRACK_SILENT_MS)) {
+      this.options.logger.info({ room: event.room_name, participant: event.participant_identity, old_track_sid: held.init.trackSid, track_sid: event.track_sid }, 'the user published a new microphone; the session moves to it');
+      void held.end('track_replaced'); // ends synchronously (the room is free at once); the listener closes after
+      held = undefined;
+    }
     const session = held ?? this.startSession(event.room_name, event.room_sid, { identity: event.participant_identity, sid: event.participant_sid }, event.track_sid, event.trace_id, event.metadata);
     if (held && held.init.trackSid !== event.track_sid) {
       this.options.logger.warn({ room: event.room_name, participant: event.participant_identity }, 'a session already runs in this room (one user per room); track ignored');

@@ -60,6 +60,8 @@ export class VoiceSession {
   /** the transcription started at a pause, used if the pause turns out to end the utterance */
   private early: { startSample: number; endSample: number; transcript: Promise<Transcript> } | undefined;
   private ended = false;
+  /** Date.now() of the last frame of the user's audio (a live microphone sends frames all the time, silence included) */
+  private lastAudioAt: number | undefined;
   /** smart-turn judgments of this session's pauses */
   readonly turnJudgments = { complete: 0, incomplete: 0, failed: 0 };
   private readonly backchannel: (text: string) => boolean;
@@ -136,6 +138,11 @@ export class VoiceSession {
     return this.turns;
   }
 
+  /** the user's audio has reached this session within `withinMs` */
+  hearsAudio(withinMs: number, now = Date.now()): boolean {
+    return this.lastAudioAt !== undefined && now - this.lastAudioAt <= withinMs;
+  }
+
   get voiceToVoiceSamples(): readonly number[] {
     return this.turns.voiceToVoiceSamples;
   }
@@ -167,7 +174,7 @@ export class VoiceSession {
       },
       {
         onAudio: (frame) => this.onAudio(frame),
-        onUserLeft: () => void this.end('user_left'),
+        onUserLeft: (nodeLost) => void this.end(nodeLost ? 'livekit_node_lost' : 'user_left'),
         onDisconnected: (roomClosed) => void this.end(roomClosed ? 'room_finished' : 'room_disconnected'),
       },
     );
@@ -181,6 +188,7 @@ export class VoiceSession {
 
   private async onAudio(frame: Int16Array): Promise<void> {
     if (this.ended) return;
+    this.lastAudioAt = Date.now();
     this.audio.push(frame);
     const events = this.cutter.next(await this.vad.push(frame), this.audio.end);
     for (const event of events) this.onUtteranceEvent(event);

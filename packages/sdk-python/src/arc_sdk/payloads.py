@@ -246,7 +246,7 @@ class VoiceSessionEndedPayload(TypedDict):
     duration_seconds: float
     #: user turns answered
     total_turns: int
-    #: user_left, room_finished, timeout, shutdown, …
+    #: user_left, room_finished, livekit_node_lost (the LiveKit node holding the room was lost), track_replaced (the user published a new microphone), timeout, shutdown, …
     reason: str
     final_status: Literal["completed", "failed", "timed_out", "abandoned"]
     #: end of user speech → first agent audio, per turn
@@ -271,7 +271,7 @@ class VoiceSessionEndedInput(TypedDict):
     duration_seconds: float
     #: user turns answered
     total_turns: int
-    #: user_left, room_finished, timeout, shutdown, …
+    #: user_left, room_finished, livekit_node_lost (the LiveKit node holding the room was lost), track_replaced (the user published a new microphone), timeout, shutdown, …
     reason: str
     final_status: Literal["completed", "failed", "timed_out", "abandoned"]
     #: end of user speech → first agent audio, per turn
