@@ -11,6 +11,8 @@ export interface NatsNodePorts {
   client: number;
   route: number;
   monitor: number;
+  /** the address the node listens on (default 127.0.0.1), e.g. its host's address in a network namespace */
+  host?: string;
 }
 
 export interface NatsClusterOptions {
@@ -18,6 +20,8 @@ export interface NatsClusterOptions {
   name?: string;
   /** JetStream on every node, storing under <jetstreamDir>/<node name> */
   jetstreamDir?: string;
+  /** a command that runs the node somewhere else, e.g. `['ip', 'netns', 'exec', '<ns>']` (by node index) */
+  launcher?: (index: number) => readonly string[];
 }
 
 export interface NatsNode {
@@ -50,7 +54,7 @@ export interface NatsCluster {
 }
 
 async function monitor<T>(ports: NatsNodePorts, path: string): Promise<T | undefined> {
-  const response = await fetch(`http://127.0.0.1:${ports.monitor}${path}`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+  const response = await fetch(`http://${ports.host ?? '127.0.0.1'}:${ports.monitor}${path}`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
   return response?.ok ? ((await response.json()) as T) : undefined;
 }
 
@@ -60,14 +64,15 @@ export async function startNatsCluster(allPorts: readonly NatsNodePorts[], optio
   const clusterName = options.name ?? 'arc';
   const nodes = allPorts.map((ports, index): NatsNode => {
     const name = `${clusterName}-nats-${index + 1}`;
-    const routes = allPorts.filter((_, other) => other !== index).map((p) => `nats://127.0.0.1:${p.route}`);
-    const args = ['-a', '127.0.0.1', '-p', String(ports.client), '-m', String(ports.monitor), '-n', name];
-    args.push('--cluster_name', clusterName, '--cluster', `nats://127.0.0.1:${ports.route}`, '--routes', routes.join(','));
+    const host = ports.host ?? '127.0.0.1';
+    const routes = allPorts.filter((_, other) => other !== index).map((p) => `nats://${p.host ?? '127.0.0.1'}:${p.route}`);
+    const args = ['-a', host, '-p', String(ports.client), '-m', String(ports.monitor), '-n', name];
+    args.push('--cluster_name', clusterName, '--cluster', `nats://${host}:${ports.route}`, '--routes', routes.join(','));
     if (options.jetstreamDir) args.push('-js', '-sd', join(options.jetstreamDir, name));
     let child: ManagedProcess | undefined;
     const node: NatsNode = {
       name,
-      url: `nats://127.0.0.1:${ports.client}`,
+      url: `nats://${host}:${ports.client}`,
       ports,
       get running() {
         return child !== undefined && child.child.exitCode === null && child.child.signalCode === null;
@@ -76,7 +81,8 @@ export async function startNatsCluster(allPorts: readonly NatsNodePorts[], optio
         return child;
       },
       async start() {
-        child = startProcess(binary, args);
+        const launcher = options.launcher?.(index) ?? [];
+        child = launcher.length ? startProcess(launcher[0]!, [...launcher.slice(1), binary, ...args]) : startProcess(binary, args);
         await child.waitForOutput(/Server is ready/, 10_000);
       },
       async kill() {

@@ -15,3 +15,4 @@ export { startJaeger, type JaegerHandle } from './jaeger.js';
 export { startPulsar, PULSAR_LIB, type PulsarHandle } from './pulsar.js';
 export { startTestNatsCluster } from './nats-cluster.js';
 export type { NatsCluster, NatsNode } from '@arc/devstack';
+export { createHosts, hostsUnavailable, type NetHost, type NetHosts } from './hosts.js';

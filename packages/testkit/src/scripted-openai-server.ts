@@ -68,6 +68,8 @@ export interface ScriptedOpenAIServerOptions {
   readonly script?: Script;
   /** reply once an array script is used up; default: an echo of the last user message */
   readonly fallback?: ScriptedReply | ((request: ScriptedRequest) => ScriptedReply);
+  /** the address to listen on (default 127.0.0.1) */
+  readonly host?: string;
 }
 
 export interface ScriptedOpenAIServer {
@@ -237,12 +239,12 @@ export async function startScriptedOpenAIServer(options: ScriptedOpenAIServerOpt
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(0, options.host ?? '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
 
   return {
-    url: `http://127.0.0.1:${port}/v1`,
+    url: `http://${options.host ?? '127.0.0.1'}:${port}/v1`,
     port,
     requests,
     setScript(next) {
