@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { dispose } from '@livekit/rtc-node';
 import { Conversation } from '@arc/cli';
 import { espeakSpeech, float32ToInt16 } from '@arc/speech';
-import { collect, freePort, startLiveKitCluster, startNatsServer, startScriptedOpenAIServer, startWorkerProcess, waitFor } from '@arc/testkit';
+import { collect, freePort, startLiveKitCluster, startNatsServer, startScriptedOpenAIServer, startWorkerProcess, waitFor, waitUntilReady } from '@arc/testkit';
 import type { Collector, LiveKitCluster, LiveKitServerHandle, ManagedProcess, NatsServerHandle, ScriptedOpenAIServer } from '@arc/testkit';
 
 let nats: NatsServerHandle;
@@ -36,11 +36,7 @@ before(async () => {
     startWorkerProcess('tts', servers, { INSTANCE_ID: 'tts-1' }),
     startWorkerProcess('voice', servers, { INSTANCE_ID: 'voice-1', VOICE_HTTP_PORT: String(voicePort), VOICE_MIN_SPEECH_MS: '120' }),
   );
-  await Promise.all([
-    workers[0]!.waitForOutput(/brain ready/, 60_000),
-    workers[1]!.waitForOutput(/TTS worker ready/, 60_000),
-    workers[2]!.waitForOutput(/voice worker ready/, 60_000),
-  ]);
+  await Promise.all([waitUntilReady('brain', workers[0]!), waitUntilReady('tts', workers[1]!), waitUntilReady('voice', workers[2]!)]);
 });
 
 after(async () => {

@@ -10,7 +10,7 @@ export { collect, silentLogger } from './collect.js';
 export type { Collector } from './collect.js';
 export { startScriptedOpenAIServer, echoReply } from './scripted-openai-server.js';
 export type { ScriptedOpenAIServer, ScriptedOpenAIServerOptions, ScriptedReply, ScriptedRequest, Script, ChatCompletionRequestBody } from './scripted-openai-server.js';
-export { startWorkerProcess, workerEnv, type TestServers } from './workers.js';
+export { startWorkerProcess, waitUntilReady, workerEnv, type TestServers } from './workers.js';
 export { startJaeger, type JaegerHandle } from './jaeger.js';
 export { startPulsar, PULSAR_LIB, type PulsarHandle } from './pulsar.js';
 export { startTestNatsCluster } from './nats-cluster.js';

@@ -27,3 +27,11 @@ export function workerEnv(servers: TestServers, extra: Record<string, string> = 
 export function startWorkerProcess(name: 'brain' | 'tts' | 'voice' | 'pulsar-sink', servers: TestServers, extra: Record<string, string> = {}): ManagedProcess {
   return startProcess(process.execPath, [join(REPO_ROOT, 'services', name, 'dist', 'main.js')], { env: workerEnv(servers, extra) });
 }
+
+/** The line each worker prints once it serves. */
+const READY_LINES: Record<'brain' | 'tts' | 'voice', RegExp> = { brain: /brain ready/, tts: /TTS worker ready/, voice: /voice worker ready/ };
+
+/** Resolves once the worker process (started with startWorkerProcess) says it is ready. */
+export function waitUntilReady(name: keyof typeof READY_LINES, worker: ManagedProcess, timeoutMs = 60_000): Promise<string> {
+  return worker.waitForOutput(READY_LINES[name], timeoutMs);
+}
