@@ -53,8 +53,10 @@ export interface NatsCluster {
   stop(): Promise<void>;
 }
 
+const hostOf = (ports: NatsNodePorts) => ports.host ?? '127.0.0.1';
+
 async function monitor<T>(ports: NatsNodePorts, path: string): Promise<T | undefined> {
-  const response = await fetch(`http://${ports.host ?? '127.0.0.1'}:${ports.monitor}${path}`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+  const response = await fetch(`http://${hostOf(ports)}:${ports.monitor}${path}`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
   return response?.ok ? ((await response.json()) as T) : undefined;
 }
 
@@ -64,8 +66,8 @@ export async function startNatsCluster(allPorts: readonly NatsNodePorts[], optio
   const clusterName = options.name ?? 'arc';
   const nodes = allPorts.map((ports, index): NatsNode => {
     const name = `${clusterName}-nats-${index + 1}`;
-    const host = ports.host ?? '127.0.0.1';
-    const routes = allPorts.filter((_, other) => other !== index).map((p) => `nats://${p.host ?? '127.0.0.1'}:${p.route}`);
+    const host = hostOf(ports);
+    const routes = allPorts.filter((_, other) => other !== index).map((p) => `nats://${hostOf(p)}:${p.route}`);
     const args = ['-a', host, '-p', String(ports.client), '-m', String(ports.monitor), '-n', name];
     args.push('--cluster_name', clusterName, '--cluster', `nats://${host}:${ports.route}`, '--routes', routes.join(','));
     if (options.jetstreamDir) args.push('-js', '-sd', join(options.jetstreamDir, name));

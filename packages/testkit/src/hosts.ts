@@ -32,6 +32,11 @@ function ip(...args: string[]): void {
   execFileSync(findBinary('ip'), args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
+/** What a failed `ip`/`tc` command printed. */
+function failure(error: unknown): string {
+  return String((error as { stderr?: Buffer }).stderr ?? error).trim();
+}
+
 /** Why network namespaces cannot be made here, or undefined when they can. */
 export function hostsUnavailable(): string | undefined {
   const probe = `arc-probe-${process.pid}`;
@@ -40,7 +45,7 @@ export function hostsUnavailable(): string | undefined {
     ip('netns', 'del', probe);
     return undefined;
   } catch (error) {
-    return `network namespaces are not available here (ip netns add: ${String((error as { stderr?: Buffer }).stderr ?? error).trim()}); needs root or CAP_NET_ADMIN`;
+    return `network namespaces are not available here (ip netns add: ${failure(error)}); needs root or CAP_NET_ADMIN`;
   }
 }
 
@@ -71,12 +76,13 @@ export function createHosts(names: readonly string[], options: { delayMs?: numbe
     const hosts = names.map((name, i): NetHost => {
       const namespace = `arc-${tag}-${name}`;
       const outside = `arv${tag}${i}`;
-      const inside = `eth0`;
+      const peer = `arp${tag}${i}`;
+      const inside = 'eth0';
       ip('netns', 'add', namespace);
       created.push(namespace);
-      ip('link', 'add', outside, 'type', 'veth', 'peer', 'name', `arp${tag}${i}`);
-      ip('link', 'set', `arp${tag}${i}`, 'netns', namespace);
-      ip('-n', namespace, 'link', 'set', `arp${tag}${i}`, 'name', inside);
+      ip('link', 'add', outside, 'type', 'veth', 'peer', 'name', peer);
+      ip('link', 'set', peer, 'netns', namespace);
+      ip('-n', namespace, 'link', 'set', peer, 'name', inside);
       ip('link', 'set', outside, 'master', bridge);
       ip('link', 'set', outside, 'up');
       const address = `${subnet}.${i + 2}`;
@@ -85,9 +91,9 @@ export function createHosts(names: readonly string[], options: { delayMs?: numbe
       ip('-n', namespace, 'link', 'set', 'lo', 'up');
       if (options.delayMs && delayUnavailable === undefined) {
         try {
-          execFileSync(findBinary('ip'), ['netns', 'exec', namespace, findBinary('tc'), 'qdisc', 'add', 'dev', inside, 'root', 'netem', 'delay', `${options.delayMs}ms`], { stdio: ['ignore', 'ignore', 'pipe'] });
+          ip('netns', 'exec', namespace, findBinary('tc'), 'qdisc', 'add', 'dev', inside, 'root', 'netem', 'delay', `${options.delayMs}ms`);
         } catch (error) {
-          delayUnavailable = `tc netem: ${String((error as { stderr?: Buffer }).stderr ?? error).trim()} (the kernel has no sch_netem)`;
+          delayUnavailable = `tc netem: ${failure(error)} (the kernel has no sch_netem)`;
         }
       }
       return { name, namespace, address, launcher: [findBinary('ip'), 'netns', 'exec', namespace] };
