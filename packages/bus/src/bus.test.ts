@@ -115,6 +115,32 @@ test('invalid messages are dead-lettered with reason and original bytes, never h
   await dlq.close();
 });
 
+test("a tenant's bus sends and subscribes under t.<tenant>. (wildcards too), hands over subjects without it, and dead-letters inside its namespace", async () => {
+  const acme = await connectBus({ servers: nats.url, service: 'arc-acme', tenant: 'acme' });
+  const other = await bus('arc-untenanted');
+  buses.push(acme);
+  const onWire = await collect(nats.url, '>');
+  const seen: string[] = [];
+  acme.subscribe('agent.>', (_payload, meta) => void seen.push(meta.subject));
+  let untenanted = 0;
+  other.subscribe('agent.>', () => void untenanted++);
+  await acme.flush();
+  await other.flush();
+  acme.publish('agent.brain.request', request());
+  acme.publishRaw('agent.brain.request', '{not json');
+  await waitFor(() => onWire.messages.some((m) => m.subject.startsWith('t.acme.dlq.')), 5_000, 'the dead letter');
+  await acme.flush();
+  assert.deepEqual(seen, ['agent.brain.request'], 'the handler sees the subject without the prefix; the bad message never reaches it');
+  const subjects = onWire.messages.map((m) => m.subject);
+  assert.ok(subjects.includes('t.acme.agent.brain.request'), subjects.join(', '));
+  assert.ok(subjects.includes('t.acme.dlq.agent.brain.request.invalid_payload'), subjects.join(', '));
+  const letter = onWire.messages.find((m) => m.subject.startsWith('t.acme.dlq.'))!.payload;
+  assert.equal(letter.original_subject, 'agent.brain.request');
+  assert.equal(untenanted, 0, 'a client outside the tenant hears none of it');
+  await assert.rejects(connectBus({ servers: nats.url, service: 'x', tenant: 'Not.A.Tenant' }), /invalid tenant id/);
+  await onWire.close();
+});
+
 test('stale messages are dropped, counted and dead-lettered; the TTL is configurable', async () => {
   const a = await bus();
   const b = await connectBus({ servers: nats.url, service: 'arc-ttl', ttlMs: 500 });

@@ -1,4 +1,4 @@
-import { connect, RequestError, TimeoutError, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connect, nkeyAuthenticator, PermissionViolationError, RequestError, TimeoutError, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { randomBytes } from 'node:crypto';
 import pino, { type Logger } from 'pino';
 import {
@@ -19,6 +19,10 @@ import {
   InvalidSubjectError,
   OWNER_EVENT_SUBJECTS,
   ownerSubject,
+  assertValidTenant,
+  subjectInTenant,
+  tenantInboxPrefix,
+  tenantSubject,
   type OwnerEventSubject,
   type DeadLetter,
   type DeadLetterReason,
@@ -36,6 +40,7 @@ import {
   InvalidPayloadError,
   NoRespondersError,
   PayloadTooLargeError,
+  PermissionDeniedError,
   RequestTimeoutError,
 } from './errors.js';
 import { BusMetricsRecorder, type BusMetricsSnapshot } from './metrics.js';
@@ -55,6 +60,14 @@ export interface BusOptions {
   deadLetterMaxBytes?: number;
   /** give up connecting at start after this long (0 = keep trying forever) */
   connectTimeoutMs?: number;
+  /**
+   * The tenant this client belongs to (ARC_TENANT): every subject is sent and subscribed under
+   * `t.<tenant>.` and replies come to the `_INBOX_<tenant>` inbox prefix (see @arc/contracts
+   * tenants). Handlers and metrics see the subjects without the prefix.
+   */
+  tenant?: string;
+  /** the NATS user's nkey seed (a tenant's credentials, or the operator's) */
+  nkeySeed?: Uint8Array;
 }
 
 export interface MessageMeta {
@@ -113,6 +126,7 @@ const encodeJson = (value: unknown): Uint8Array => Buffer.from(JSON.stringify(va
 export class Bus {
   readonly service: string;
   readonly instanceId: string;
+  readonly tenant: string | undefined;
   readonly metrics = new BusMetricsRecorder();
   private readonly log: Logger;
   private readonly ttlMs: number;
@@ -131,6 +145,7 @@ export class Bus {
   ) {
     this.service = options.service;
     this.instanceId = options.instanceId ?? `${options.service}-${randomBytes(3).toString('hex')}`;
+    this.tenant = options.tenant;
     this.log = (options.logger ?? pino({ level: 'silent' })).child({ component: 'bus' });
     this.ttlMs = options.ttlMs ?? BusRules.ttl_ms;
     this.maxClockSkewMs = options.maxClockSkewMs ?? BusRules.max_clock_skew_ms;
@@ -141,10 +156,13 @@ export class Bus {
   static async connect(options: BusOptions): Promise<Bus> {
     const servers = Array.isArray(options.servers) ? options.servers : options.servers.split(',').map((s) => s.trim());
     const log = options.logger;
+    if (options.tenant !== undefined) assertValidTenant(options.tenant);
     let nc: NatsConnection;
     try {
       const connecting = connect({
         servers,
+        ...(options.tenant === undefined ? {} : { inboxPrefix: tenantInboxPrefix(options.tenant) }),
+        ...(options.nkeySeed === undefined ? {} : { authenticator: nkeyAuthenticator(options.nkeySeed) }),
         name: options.instanceId ?? options.service,
         reconnect: true,
         maxReconnectAttempts: -1,
@@ -165,7 +183,7 @@ export class Bus {
     } catch (error) {
       throw new BusConnectError(servers.join(','), error);
     }
-    log?.info({ server: nc.getServer(), max_payload: nc.info?.max_payload }, 'connected to NATS');
+    log?.info({ server: nc.getServer(), max_payload: nc.info?.max_payload, ...(options.tenant === undefined ? {} : { tenant: options.tenant }) }, 'connected to NATS');
     return new Bus(nc, options);
   }
 
@@ -195,7 +213,7 @@ export class Bus {
     const sent = this.send(subject, data);
     if (sent && targeted) {
       // The owner's copy (targeted replies): not audited, the seed subject's copy is.
-      this.nc.publish(targeted, data);
+      this.nc.publish(this.wire(targeted), data);
       this.metrics.count(targeted, 'published');
     }
     return { payload: checked, sent };
@@ -219,7 +237,7 @@ export class Bus {
       }
       this.deliver(msg, handler as Handler<unknown>, deadLetter);
     };
-    const sub = this.nc.subscribe(pattern, options.queue ? { queue: options.queue, callback } : { callback });
+    const sub = this.nc.subscribe(this.wire(pattern), options.queue ? { queue: options.queue, callback } : { callback });
     this.subscriptions.add(sub);
     return {
       subject: pattern,
@@ -245,11 +263,12 @@ export class Bus {
     const timeoutMs = options.timeoutMs ?? 2_000;
     let msg: Msg;
     try {
-      const answer = this.nc.request(subject, data, { timeout: timeoutMs });
+      const answer = this.nc.request(this.wire(subject), data, { timeout: timeoutMs });
       this.copyForAudit(subject, data);
       msg = await answer;
     } catch (error) {
       if (error instanceof RequestError && error.isNoResponders()) throw new NoRespondersError(subject);
+      if (error instanceof RequestError && error.cause instanceof PermissionViolationError) throw new PermissionDeniedError(this.wire(subject), { cause: error });
       if (error instanceof TimeoutError || (error instanceof RequestError && error.cause instanceof TimeoutError)) {
         throw new RequestTimeoutError(subject, timeoutMs);
       }
@@ -323,7 +342,7 @@ export class Bus {
       this.throttledLog('warn', `dropped:${subject}`, { subject }, 'not connected to NATS: message not sent (at-most-once)');
       return false;
     }
-    this.nc.publish(subject, data);
+    this.nc.publish(this.wire(subject), data);
     this.copyForAudit(subject, data);
     this.metrics.count(subject, 'published');
     return true;
@@ -331,16 +350,22 @@ export class Bus {
 
   /** Request and worker subjects reach the audit stream through a copy (see isAuditedByCopy). */
   private copyForAudit(subject: string, data: Uint8Array): void {
-    if (isAuditedByCopy(subject)) this.nc.publish(`${AUDIT_COPY_PREFIX}.${subject}`, data);
+    if (isAuditedByCopy(subject)) this.nc.publish(this.wire(`${AUDIT_COPY_PREFIX}.${subject}`), data);
+  }
+
+  /** The subject on the wire: the tenant's namespace, if there is one. */
+  private wire(subject: string): string {
+    return this.tenant === undefined ? subject : tenantSubject(this.tenant, subject);
   }
 
   private deliver(msg: Msg, handler: Handler<unknown>, deadLetter: boolean): void {
-    const subject = msg.subject;
+    // Subscriptions are made in the tenant's namespace, so every subject received is in it.
+    const subject = this.tenant === undefined ? msg.subject : subjectInTenant(this.tenant, msg.subject);
     const startedAt = preciseNowMs();
     this.metrics.count(subject, 'received');
 
     if (!hasSchema(subject)) {
-      this.reject(msg, 'unknown_subject', `no schema for subject "${subject}"`, deadLetter);
+      this.reject(subject, msg, 'unknown_subject', `no schema for subject "${subject}"`, deadLetter);
       return;
     }
     const cached = this.lastDecoded;
@@ -354,12 +379,12 @@ export class Bus {
       try {
         decoded = JSON.parse(textDecoder.decode(msg.data));
       } catch (error) {
-        this.reject(msg, 'invalid_payload', `not JSON: ${(error as Error).message}`, deadLetter);
+        this.reject(subject, msg, 'invalid_payload', `not JSON: ${(error as Error).message}`, deadLetter);
         return;
       }
       const result = validatePayload(subject, decoded);
       if (!result.ok) {
-        this.reject(msg, 'invalid_payload', result.error, deadLetter, decoded);
+        this.reject(subject, msg, 'invalid_payload', result.error, deadLetter, decoded);
         return;
       }
       payload = result.value as { timestamp: string; trace_id?: string };
@@ -368,67 +393,67 @@ export class Bus {
     const sentAt = parseTimestampMs(payload.timestamp);
     const age = startedAt - sentAt;
     if (age < -this.maxClockSkewMs) {
-      this.reject(msg, 'invalid_payload', `timestamp: ${payload.timestamp} is in the future`, deadLetter, payload);
+      this.reject(subject, msg, 'invalid_payload', `timestamp: ${payload.timestamp} is in the future`, deadLetter, payload);
       return;
     }
     if (age > this.ttlMs && !isDeadLetterSubject(subject)) {
-      this.reject(msg, 'stale', `timestamp: ${payload.timestamp} is ${Math.round(age)} ms old, over the ${this.ttlMs} ms TTL`, deadLetter, payload);
+      this.reject(subject, msg, 'stale', `timestamp: ${payload.timestamp} is ${Math.round(age)} ms old, over the ${this.ttlMs} ms TTL`, deadLetter, payload);
       return;
     }
     this.metrics.recordHopMs(age);
     this.metrics.count(subject, 'handled');
     const meta: MessageMeta = { subject, hopLatencyMs: age, sizeBytes: msg.data.byteLength };
-    if (msg.reply) meta.respond = (reply) => this.respond(msg, payload, reply);
+    if (msg.reply) meta.respond = (reply) => this.respond(subject, msg, payload, reply);
     try {
       const running = handler(payload, meta);
       if (running && typeof (running as Promise<void>).then === 'function') {
-        const tracked = (running as Promise<void>).catch((error: unknown) => this.handlerFailed(msg, payload, error, deadLetter));
+        const tracked = (running as Promise<void>).catch((error: unknown) => this.handlerFailed(subject, msg, payload, error, deadLetter));
         this.inFlight.add(tracked);
         void tracked.finally(() => this.inFlight.delete(tracked));
       }
     } catch (error) {
-      this.handlerFailed(msg, payload, error, deadLetter);
+      this.handlerFailed(subject, msg, payload, error, deadLetter);
     }
   }
 
-  private respond(msg: Msg, request: { trace_id?: string }, input: Record<string, unknown>): void {
+  private respond(subject: string, msg: Msg, request: { trace_id?: string }, input: Record<string, unknown>): void {
     const reply = { timestamp: isoTimestamp(), ...(request.trace_id ? { trace_id: request.trace_id } : {}), ...input };
-    const checked = validateReply(msg.subject, reply);
-    if (!checked.ok) throw new InvalidPayloadError(`reply to ${msg.subject}`, checked.error);
+    const checked = validateReply(subject, reply);
+    if (!checked.ok) throw new InvalidPayloadError(`reply to ${subject}`, checked.error);
     msg.respond(textEncoder.encode(JSON.stringify(checked.value)));
   }
 
-  private handlerFailed(msg: Msg, payload: { trace_id?: string }, error: unknown, deadLetter: boolean): void {
+  private handlerFailed(subject: string, msg: Msg, payload: { trace_id?: string }, error: unknown, deadLetter: boolean): void {
     const message = error instanceof Error ? error.message : String(error);
-    this.metrics.count(msg.subject, 'handler_errors');
-    this.log.error({ err: error, subject: msg.subject, trace_id: payload.trace_id }, 'handler failed');
-    if (deadLetter) this.deadLetter(msg, 'handler_error', message, payload);
+    this.metrics.count(subject, 'handler_errors');
+    this.log.error({ err: error, subject, trace_id: payload.trace_id }, 'handler failed');
+    if (deadLetter) this.deadLetter(subject, msg, 'handler_error', message, payload);
     this.safePublish('system.service.error', {
       service: this.service,
       instance_id: this.instanceId,
       error_type: 'handler_error',
-      error_message: `handler for ${msg.subject} failed: ${message}`.slice(0, 4096),
+      error_message: `handler for ${subject} failed: ${message}`.slice(0, 4096),
       severity: 'error',
       action_required: 'investigate',
-      subject: msg.subject,
+      subject,
       ...(payload.trace_id ? { trace_id: payload.trace_id } : {}),
     });
   }
 
-  private reject(msg: Msg, reason: DeadLetterReason, detail: string, deadLetter: boolean, decoded?: unknown): void {
-    this.metrics.count(msg.subject, reason === 'stale' ? 'stale' : 'invalid');
-    this.throttledLog('warn', `${reason}:${msg.subject}`, { subject: msg.subject, reason, detail }, `rejected message on ${msg.subject}: ${detail}`);
-    if (deadLetter) this.deadLetter(msg, reason, detail, decoded);
+  private reject(subject: string, msg: Msg, reason: DeadLetterReason, detail: string, deadLetter: boolean, decoded?: unknown): void {
+    this.metrics.count(subject, reason === 'stale' ? 'stale' : 'invalid');
+    this.throttledLog('warn', `${reason}:${subject}`, { subject, reason, detail }, `rejected message on ${subject}: ${detail}`);
+    if (deadLetter) this.deadLetter(subject, msg, reason, detail, decoded);
   }
 
-  private deadLetter(msg: Msg, reason: DeadLetterReason, detail: string, decoded?: unknown): void {
+  private deadLetter(subject: string, msg: Msg, reason: DeadLetterReason, detail: string, decoded?: unknown): void {
     // A dead letter that is itself bad is counted, never dead-lettered again (no loops).
-    if (isDeadLetterSubject(msg.subject)) return;
+    if (isDeadLetterSubject(subject)) return;
     const kept = msg.data.subarray(0, this.deadLetterMaxBytes);
     const traceId = (decoded as { trace_id?: unknown } | undefined)?.trace_id;
     const letter: DeadLetter = {
       timestamp: isoTimestamp(),
-      original_subject: msg.subject.slice(0, 1024),
+      original_subject: subject.slice(0, 1024),
       error_type: reason,
       reason: detail.slice(0, 4096),
       service: this.service,
@@ -439,11 +464,11 @@ export class Bus {
       ...(typeof traceId === 'string' && TRACE_ID.test(traceId) ? { trace_id: traceId } : {}),
     };
     try {
-      if (this.send(deadLetterSubject(msg.subject, reason), textEncoder.encode(JSON.stringify(letter)))) {
-        this.metrics.count(msg.subject, 'dead_lettered');
+      if (this.send(deadLetterSubject(subject, reason), textEncoder.encode(JSON.stringify(letter)))) {
+        this.metrics.count(subject, 'dead_lettered');
       }
     } catch (error) {
-      this.log.error({ err: error, subject: msg.subject }, 'could not publish dead letter');
+      this.log.error({ err: error, subject }, 'could not publish dead letter');
     }
   }
 

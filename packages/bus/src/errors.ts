@@ -37,6 +37,17 @@ export class NoRespondersError extends BusError {
   }
 }
 
+/** The NATS user may not use this subject (a tenant's credentials allow its own namespace only). */
+export class PermissionDeniedError extends BusError {
+  override readonly name = 'PermissionDeniedError';
+  constructor(
+    readonly subject: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`the NATS user may not send to ${subject} (permissions violation); nothing was sent`, options);
+  }
+}
+
 export class RequestTimeoutError extends BusError {
   override readonly name = 'RequestTimeoutError';
   constructor(

@@ -7,6 +7,7 @@ export {
   BusConnectError,
   InvalidPayloadError,
   NoRespondersError,
+  PermissionDeniedError,
   NoWorkerError,
   PayloadTooLargeError,
   RequestTimeoutError,

@@ -7,6 +7,7 @@ import { describeCliError, registerBusCommands } from './commands/bus.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerSpeechCommands } from './commands/speech.js';
 import { registerTalkCommand } from './commands/talk.js';
+import { registerTenantCommands } from './commands/tenant.js';
 import { registerUpCommand } from './commands/up.js';
 
 const program = new Command();
@@ -17,6 +18,7 @@ registerModelCommands(program);
 registerUpCommand(program);
 registerTalkCommand(program);
 registerAuditCommand(program);
+registerTenantCommands(program);
 
 try {
   await program.parseAsync(process.argv);

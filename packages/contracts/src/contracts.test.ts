@@ -20,6 +20,12 @@ import {
   validatePayload,
   validateDeadLetter,
   InvalidSubjectError,
+  InvalidTenantError,
+  assertValidTenant,
+  subjectInTenant,
+  tenantInboxPrefix,
+  tenantPermissions,
+  tenantSubject,
   testVectors,
   type DeadLetterReason,
 } from './index.js';
@@ -203,4 +209,14 @@ test('the fast date-time check accepts only what ajv-formats accepts', async () 
     const timestampRejected = !viaSchema.ok && viaSchema.error.startsWith('timestamp');
     assert.equal(timestampRejected, !check(text), text);
   }
+});
+
+test('tenant subjects: the namespace prefix, its removal, the inbox prefix and the permissions of a tenant', () => {
+  assert.equal(tenantSubject('acme', 'agent.brain.request'), 't.acme.agent.brain.request');
+  assert.equal(tenantSubject('acme', 'agent.>'), 't.acme.agent.>');
+  assert.equal(subjectInTenant('acme', 't.acme.agent.brain.to.voice-1.response'), 'agent.brain.to.voice-1.response');
+  assert.throws(() => subjectInTenant('acme', 't.globex.agent.brain.request'), InvalidSubjectError);
+  assert.equal(tenantInboxPrefix('acme'), '_INBOX_acme');
+  assert.deepEqual(tenantPermissions('acme'), { publish: ['t.acme.>', '_INBOX_acme.>'], subscribe: ['t.acme.>', '_INBOX_acme.>'] });
+  for (const bad of ['', 'Acme', 'a.b', 'a*', '>', '-x', 'x'.repeat(33)]) assert.throws(() => assertValidTenant(bad), InvalidTenantError, bad);
 });

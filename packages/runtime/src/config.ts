@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Type, type Static, type TObject, type TProperties } from '@sinclair/typebox';
+import { TENANT_ID_PATTERN } from '@arc/contracts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -28,6 +29,8 @@ export const CommonConfig = Type.Object({
   INSTANCE_ID: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'process instance id (default: service-random)' })),
   METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65_535, description: 'serve Prometheus /metrics on this port (0: any free port, logged); unset: no metrics server' })),
   METRICS_HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'address /metrics listens on (0.0.0.0 to be scraped from other hosts)' }),
+  NATS_NKEY_FILE: Type.Optional(Type.String({ minLength: 1, description: 'file holding the NATS user nkey seed (SU…) to connect with: a tenant\'s or the operator\'s, as written by arc tenant add' })),
+  ARC_TENANT: Type.Optional(Type.String({ pattern: TENANT_ID_PATTERN, description: 'tenant id: every subject is sent under t.<tenant>. and replies use the _INBOX_<tenant> inbox prefix (connect with the tenant\'s NATS_NKEY_FILE)' })),
   ARC_AUDIT: Type.Boolean({ default: true, description: 'keep the ARC_AUDIT JetStream stream (agent.>, system.>, dlq.>) when the NATS server has JetStream' }),
   ARC_AUDIT_MAX_AGE_S: Type.Integer({ minimum: 60, maximum: 31_536_000, default: 604_800, description: 'audit events older than this are discarded (default 7 days)' }),
   ARC_AUDIT_REPLICAS: Type.Integer({ minimum: 1, maximum: 5, default: 1, description: 'copies of the audit stream on a NATS cluster (1 on a single server; 3 survives the loss of a node)' }),

@@ -1,4 +1,4 @@
-export { defineWorker, startWorker, runWorker, ExitCodes } from './worker.js';
+export { defineWorker, startWorker, runWorker, natsCredentials, ExitCodes } from './worker.js';
 export type { WorkerContext, WorkerDefinition, WorkerHandle, RunningWorker, StartOptions } from './worker.js';
 export { loadConfig, describeConfig, checkVariable, CommonConfig, ConfigError } from './config.js';
 export { createLogger } from './logger.js';

@@ -61,6 +61,8 @@ test('scope: service, instance and tenant; a change for every service skips vari
   assert.ok(!inScope({ instance_id: 'test-2' }, me));
   assert.ok(!inScope({ tenant: 'acme' }, me), 'a worker without a tenant takes only changes without one');
   assert.ok(inScope({ tenant: 'acme' }, { ...me, tenant: 'acme' }));
+  assert.ok(inScope({}, { ...me, tenant: 'acme' }), "a change in the tenant's namespace that names no tenant is the tenant's");
+  assert.ok(!inScope({ tenant: 'other' }, { ...me, tenant: 'acme' }));
   const config = fresh();
   assert.deepEqual(applyConfigChange(config, change({ OTHER_SERVICE_KEY: 1, PROMPT: 'All of you' }, {}), options), { kind: 'applied', keys: ['PROMPT'] });
   assert.deepEqual(applyConfigChange(config, change({ OTHER_SERVICE_KEY: 1 }, {}), options), { kind: 'ignored' });

@@ -31,7 +31,9 @@ export interface LiveConfigOptions<C extends object> {
 export function inScope(scope: ConfigChanged['scope'], worker: { service: string; instanceId: string; tenant?: string }): boolean {
   if (scope.service !== undefined && scope.service !== worker.service) return false;
   if (scope.instance_id !== undefined && scope.instance_id !== worker.instanceId) return false;
-  return scope.tenant === worker.tenant;
+  // A tenant's changes travel in its own namespace (t.<tenant>.system.config.changed): one that
+  // names no tenant there is the tenant's; one that names another tenant is not for this worker.
+  return scope.tenant === undefined || scope.tenant === worker.tenant;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import type { TObject, TProperties, Static } from '@sinclair/typebox';
 import { AuditUnavailableError, connectBus, ensureAuditStream, type Bus, type BusSubscription } from '@arc/bus';
@@ -78,13 +79,14 @@ export async function startWorker<P extends TProperties>(
   definition.check?.(config);
   const instanceId = config.INSTANCE_ID ?? `${definition.service}-${randomBytes(3).toString('hex')}`;
   const logger = options.logger ?? createLogger(definition.service, config.LOG_LEVEL, instanceId);
-  logger.info({ nats: config.NATS_URL }, 'starting');
+  logger.info({ nats: config.NATS_URL, ...(config.ARC_TENANT ? { tenant: config.ARC_TENANT } : {}) }, 'starting');
   const bus = await connectBus({
     servers: config.NATS_URL,
     service: definition.service,
     instanceId,
     logger,
     ttlMs: config.MESSAGE_TTL_MS,
+    ...natsCredentials(config),
   });
   let status: HealthStatus = 'starting';
   let handle: WorkerHandle | undefined;
@@ -187,7 +189,7 @@ function watchConfig<P extends TProperties>(
   const { bus, logger, service, instanceId } = context;
   const config = context.config as unknown as Record<string, unknown>;
   let queue = Promise.resolve();
-  const options = { service, instanceId, schema: definition.config as TObject<TProperties> | undefined, live: definition.live ?? [], ...(definition.check ? { check: definition.check as (c: object) => void } : {}) };
+  const options = { service, instanceId, ...(bus.tenant ? { tenant: bus.tenant } : {}), schema: definition.config as TObject<TProperties> | undefined, live: definition.live ?? [], ...(definition.check ? { check: definition.check as (c: object) => void } : {}) };
   const refuse = (change: ConfigChanged, error: ConfigError) => {
     counts.refused++;
     context.reportError('config_refused', `config change ${change.change_id} refused, the old settings stay: ${error.message}`, 'warning', { trace_id: change.trace_id, subject: Subjects.configChanged });
@@ -267,6 +269,11 @@ export async function runWorker<P extends TProperties>(definition: WorkerDefinit
  */
 async function keepAudit(bus: Bus, config: CommonConfig, logger: Logger): Promise<void> {
   if (!config.ARC_AUDIT) return;
+  if (config.ARC_TENANT) {
+    // A tenant's credentials allow its own subjects only, not the JetStream API.
+    logger.info({ tenant: config.ARC_TENANT }, "a tenant's worker does not keep the audit stream (its credentials allow only the tenant's subjects)");
+    return;
+  }
   try {
     const state = await ensureAuditStream(bus.natsConnection, { maxAgeMs: config.ARC_AUDIT_MAX_AGE_S * 1_000, maxBytes: config.ARC_AUDIT_MAX_MB * 1024 * 1024, replicas: config.ARC_AUDIT_REPLICAS });
     logger.info({ stream: 'ARC_AUDIT', state, max_age_s: config.ARC_AUDIT_MAX_AGE_S, max_mb: config.ARC_AUDIT_MAX_MB, replicas: config.ARC_AUDIT_REPLICAS }, 'audit stream in place');
@@ -274,4 +281,17 @@ async function keepAudit(bus: Bus, config: CommonConfig, logger: Logger): Promis
     if (error instanceof AuditUnavailableError) logger.info(error.message);
     else logger.warn({ err: error }, 'could not set up the audit stream; events are not kept');
   }
+}
+
+/** The bus options for the NATS credentials and tenant in a worker's or command's environment (throws ConfigError). */
+export function natsCredentials(config: Pick<CommonConfig, 'NATS_NKEY_FILE' | 'ARC_TENANT'>): { nkeySeed?: Uint8Array; tenant?: string } {
+  let nkeySeed: Uint8Array | undefined;
+  if (config.NATS_NKEY_FILE) {
+    try {
+      nkeySeed = new TextEncoder().encode(readFileSync(config.NATS_NKEY_FILE, 'utf8').trim());
+    } catch (error) {
+      throw new ConfigError('NATS_NKEY_FILE', config.NATS_NKEY_FILE, `cannot be read: ${(error as Error).message}`);
+    }
+  }
+  return { ...(nkeySeed ? { nkeySeed } : {}), ...(config.ARC_TENANT ? { tenant: config.ARC_TENANT } : {}) };
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { findBinary, freePort, startProcess, waitFor, type ManagedProcess } from '@arc/devstack';
 
 export interface NatsServerHandle {
@@ -11,6 +11,8 @@ export interface NatsServerHandle {
   stop(): Promise<void>;
   /** start it again on the same port (to test reconnects) */
   restart(): Promise<void>;
+  /** SIGHUP: the server reads its configuration file again (users added by `arc tenant add`) */
+  reload(): void;
 }
 
 export interface NatsServerOptions {
@@ -18,6 +20,8 @@ export interface NatsServerOptions {
   maxPayload?: number;
   /** run JetStream (file storage in a fresh temporary directory), for the audit stream */
   jetstream?: boolean;
+  /** a configuration file to include, e.g. the auth.conf `arc tenant add` writes (nats-server includes relative paths only) */
+  include?: string;
 }
 
 function portOpen(port: number): Promise<boolean> {
@@ -36,10 +40,11 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const binary = findBinary('nats-server');
   const port = await freePort();
   const args = ['-a', '127.0.0.1', '-p', String(port)];
-  if (options.maxPayload) {
+  if (options.maxPayload || options.include) {
     // nats-server has no command-line flag for max_payload; it goes in a config file.
     const config = join(mkdtempSync(join(tmpdir(), 'arc-nats-')), 'nats.conf');
-    writeFileSync(config, `max_payload: ${options.maxPayload}\n`);
+    const lines = [options.maxPayload ? `max_payload: ${options.maxPayload}` : '', options.include ? `include ${JSON.stringify(relative(dirname(config), options.include))}` : ''];
+    writeFileSync(config, `${lines.filter(Boolean).join('\n')}\n`);
     args.push('-c', config);
   }
   if (options.jetstream) args.push('-js', '-sd', mkdtempSync(join(tmpdir(), 'arc-jetstream-')));
@@ -66,6 +71,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     async restart() {
       await server?.stop(2_000);
       await launch();
+    },
+    reload() {
+      server?.child.kill('SIGHUP');
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { natsCredentials } from '@arc/runtime';
 import { connectBus, conversationFilter, readAudit, type AuditEvent } from '@arc/bus';
 import { cliConfig } from '../config.js';
 import { CliError } from './bus.js';
@@ -31,7 +32,9 @@ export function registerAuditCommand(program: Command): void {
     .option('-s, --server <url>', 'NATS URL (default $NATS_URL or nats://127.0.0.1:4222)')
     .action(async (options: { session?: string; trace?: string; since?: string; json?: boolean; server?: string }) => {
       const sinceMs = options.since ? Date.now() - parseDuration(options.since) : undefined;
-      const bus = await connectBus({ servers: options.server ?? cliConfig().NATS_URL, service: 'arc-cli', connectTimeoutMs: 5_000 });
+      // The audit stream is the operator's: read it with the operator's NATS user, not a tenant's.
+      const { nkeySeed } = natsCredentials(cliConfig());
+      const bus = await connectBus({ servers: options.server ?? cliConfig().NATS_URL, service: 'arc-cli', connectTimeoutMs: 5_000, ...(nkeySeed ? { nkeySeed } : {}) });
       try {
         const wanted = options.session || options.trace ? conversationFilter({ sessionId: options.session, traceId: options.trace }) : () => true;
         let printed = 0;

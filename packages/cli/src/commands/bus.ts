@@ -13,6 +13,7 @@ import {
   type KnownSubject,
   type PublishInput,
 } from '@arc/contracts';
+import { natsCredentials } from '@arc/runtime';
 import { cliConfig } from '../config.js';
 import { MonitorState } from '../monitor/state.js';
 import { renderEvent, renderScreen } from '../monitor/render.js';
@@ -24,7 +25,8 @@ export class CliError extends Error {
 const natsUrl = (options: { server?: string }) => options.server ?? cliConfig().NATS_URL;
 
 function openBus(options: { server?: string }): Promise<Bus> {
-  return connectBus({ servers: natsUrl(options), service: 'arc-cli', connectTimeoutMs: 5_000 });
+  // NATS_USER/NATS_PASSWORD and ARC_TENANT as for workers: a tenant's commands see its namespace only.
+  return connectBus({ servers: natsUrl(options), service: 'arc-cli', connectTimeoutMs: 5_000, ...natsCredentials(cliConfig()) });
 }
 
 function readPayloadArgument(argument: string): string {
