@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
-import { connectBus, PermissionDeniedError, type Bus } from '@arc/bus';
+import { connectBus, ensureAuditStream, PermissionDeniedError, readAudit, type Bus } from '@arc/bus';
 import { ExamplePayloads, newRequestId, newTraceId, tenantInboxPrefix, workerSubject, type BrainResponse } from '@arc/contracts';
 import { REPO_ROOT, startNatsServer, startScriptedOpenAIServer, startWorkerProcess, waitFor, waitUntilReady } from '@arc/testkit';
 import type { ManagedProcess, NatsServerHandle, ScriptedOpenAIServer } from '@arc/testkit';
@@ -23,13 +23,15 @@ type Tenant = (typeof TENANTS)[number];
 const dir = mkdtempSync(join(tmpdir(), 'arc-tenants-'));
 const seedFile = (name: string) => join(dir, `${name}.nk`);
 const seedOf = (name: string) => new TextEncoder().encode(readFileSync(seedFile(name), 'utf8').trim());
-const arc = (...args: string[]) => execFileSync(process.execPath, [join(REPO_ROOT, 'packages', 'cli', 'dist', 'main.js'), ...args], { encoding: 'utf8' });
+const arc = (args: string[], env: Record<string, string> = {}) =>
+  execFileSync(process.execPath, [join(REPO_ROOT, 'packages', 'cli', 'dist', 'main.js'), ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
 
 let nats: NatsServerHandle;
 const models = {} as Record<Tenant, ScriptedOpenAIServer>;
 const brains: ManagedProcess[] = [];
 const buses = {} as Record<Tenant, Bus>;
 const raw: NatsConnection[] = [];
+let operator: NatsConnection;
 /** every message the operator saw on the wire, by subject */
 const wire: string[] = [];
 
@@ -55,12 +57,13 @@ async function violations(nc: NatsConnection, act: () => void | Promise<unknown>
 
 before(async () => {
   for (const tenant of TENANTS) {
-    const printed = arc('tenant', 'add', tenant, '--dir', dir);
+    const printed = arc(['tenant', 'add', tenant, '--dir', dir]);
     assert.match(printed, new RegExp(`ARC_TENANT=${tenant} NATS_NKEY_FILE=${seedFile(tenant)}`));
   }
   nats = await startNatsServer({ include: join(dir, 'auth.conf'), jetstream: true });
-  const operator = await rawConnection('operator');
+  operator = await rawConnection('operator');
   operator.subscribe('>', { callback: (_error, msg) => void wire.push(msg.subject) });
+  await ensureAuditStream(operator); // the operator keeps the audit; tenants' workers cannot
   await operator.flush();
   for (const tenant of TENANTS) {
     models[tenant] = await startScriptedOpenAIServer({ script: (request) => ({ type: 'text', text: `${tenant} heard: ${request.lastUserMessage}` }) });
@@ -128,6 +131,17 @@ test("each tenant's conversation works in its own namespace, answered by its own
   assert.ok(!wire.some((s) => s.startsWith('agent.') || s.startsWith('system.')), `no tenant message outside a namespace: ${[...new Set(wire.filter((s) => !s.startsWith('t.')))].join(', ')}`);
   // The history of acme's second turn reached acme's model.
   assert.ok(JSON.stringify(models.acme.requests[1]!.body.messages).includes('acme heard: Book a table for four.'));
+
+  // The operator's audit kept each tenant's events under their wire subjects; arc audit --tenant shows one tenant's.
+  const audited: string[] = [];
+  for await (const event of readAudit(operator)) audited.push(event.subject);
+  assert.ok(audited.includes('t.acme.agent.brain.request') && audited.includes('t.globex.agent.brain.response'), `audited: ${[...new Set(audited)].join(', ')}`);
+  const printed = arc(['audit', '--tenant', 'acme', '--json'], { NATS_URL: nats.url, NATS_NKEY_FILE: seedFile('operator') })
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { subject: string; payload: { session_id?: string } });
+  assert.ok(printed.length > 0 && printed.every((event) => event.subject.startsWith('t.acme.')), 'arc audit --tenant acme prints acme\'s events only');
+  assert.ok(printed.some((event) => event.subject === 't.acme.agent.brain.request' && event.payload.session_id === 'acme-session'));
 });
 
 test('with its own credentials a tenant can neither publish, subscribe nor request into another, nor read its replies', { timeout: 60_000 }, async () => {
@@ -178,7 +192,7 @@ test('with its own credentials a tenant can neither publish, subscribe nor reque
 });
 
 test('a tenant added while the server runs can connect after a reload; a removed one cannot', { timeout: 60_000 }, async () => {
-  arc('tenant', 'add', 'initech', '--dir', dir);
+  arc(['tenant', 'add', 'initech', '--dir', dir]);
   nats.reload();
   const initech = await waitFor(async () => connectBus({ servers: nats.url, service: 'arc-test-initech', tenant: 'initech', nkeySeed: seedOf('initech'), connectTimeoutMs: 1_000 }).catch(() => undefined), 10_000, 'initech connected after the reload', 200);
   let heard = 0;
@@ -189,7 +203,7 @@ test('a tenant added while the server runs can connect after a reload; a removed
   await initech.close(500);
 
   const globexSeed = seedOf('globex');
-  arc('tenant', 'remove', 'globex', '--dir', dir);
+  arc(['tenant', 'remove', 'globex', '--dir', dir]);
   assert.doesNotMatch(readFileSync(join(dir, 'auth.conf'), 'utf8'), /globex/);
   nats.reload();
   await waitFor(

@@ -31,6 +31,12 @@ type Options struct {
 	MaxClockSkew time.Duration
 	// Logger receives rejected messages and failures (default: discard).
 	Logger *slog.Logger
+	// Tenant puts the client in a tenant's namespace (empty: none; see TenantSubject): every
+	// subject is published, requested and subscribed to as t.<tenant>.<subject>, and request
+	// replies come to the inbox prefix _INBOX_<tenant>. Handlers, Message.Subject, validation,
+	// dead letters' original_subject and errors use the subjects without the prefix. The
+	// tenant's credentials (its nkey seed, e.g. nats.NkeyOptionFromSeed) go in NATSOptions.
+	Tenant string
 	// NATSOptions are passed to nats.Connect after the client's own.
 	NATSOptions []nats.Option
 }
@@ -41,6 +47,7 @@ type Client struct {
 	nc           *nats.Conn
 	service      string
 	instanceID   string
+	tenant       string
 	ttl          time.Duration
 	maxClockSkew time.Duration
 	log          *slog.Logger
@@ -90,8 +97,9 @@ func (m Message) Decode(v any) error {
 	return json.Unmarshal(m.Data, v)
 }
 
-// Respond answers a message sent as a request with reply, validated against the subject's
-// reply schema; timestamp and the request's trace_id are filled when absent.
+// Respond answers a message sent as a request with reply, validated against the reply schema
+// of m.Subject (the subject without the tenant prefix); timestamp and the request's trace_id
+// are filled when absent. The answer goes to m.Reply as it is.
 func (m Message) Respond(reply any) error {
 	if m.Reply == "" || m.client == nil {
 		return fmt.Errorf("arc: the message on %s was not sent as a request", m.Subject)
@@ -127,9 +135,15 @@ func Connect(url string, opts Options) (*Client, error) {
 	if opts.Service == "" {
 		return nil, errors.New("arc: Options.Service is required")
 	}
+	if opts.Tenant != "" {
+		if err := ValidateTenant(opts.Tenant); err != nil {
+			return nil, err
+		}
+	}
 	c := &Client{
 		service:      opts.Service,
 		instanceID:   opts.InstanceID,
+		tenant:       opts.Tenant,
 		ttl:          opts.TTL,
 		maxClockSkew: opts.MaxClockSkew,
 		log:          opts.Logger,
@@ -149,7 +163,10 @@ func Connect(url string, opts Options) (*Client, error) {
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	c.log = c.log.With("component", "arc-bus", "service", c.service, "instance_id", c.instanceID)
-	natsOptions := append([]nats.Option{
+	if c.tenant != "" {
+		c.log = c.log.With("tenant", c.tenant)
+	}
+	natsOptions := []nats.Option{
 		nats.Name(c.instanceID),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250 * time.Millisecond),
@@ -163,7 +180,12 @@ func Connect(url string, opts Options) (*Client, error) {
 			}
 			c.log.Error("NATS error", "subject", subject, "err", err)
 		}),
-	}, opts.NATSOptions...)
+	}
+	if c.tenant != "" {
+		// Before the caller's options, which may still override it.
+		natsOptions = append(natsOptions, nats.CustomInboxPrefix(TenantInboxPrefix(c.tenant)))
+	}
+	natsOptions = append(natsOptions, opts.NATSOptions...)
 	nc, err := nats.Connect(url, natsOptions...)
 	if err != nil {
 		return nil, fmt.Errorf("arc: cannot connect to NATS at %s: %w", url, err)
@@ -180,6 +202,17 @@ func (c *Client) Service() string { return c.service }
 
 // InstanceID is the instance id dead letters and service errors carry.
 func (c *Client) InstanceID() string { return c.instanceID }
+
+// Tenant is the tenant whose namespace the client uses (Options.Tenant; empty for none).
+func (c *Client) Tenant() string { return c.tenant }
+
+// wire is subject as sent and subscribed on NATS: in the tenant's namespace, if there is one.
+func (c *Client) wire(subject string) string {
+	if c.tenant == "" {
+		return subject
+	}
+	return TenantSubject(c.tenant, subject)
+}
 
 // Stats returns the message counters.
 func (c *Client) Stats() Stats {
@@ -215,7 +248,8 @@ func (c *Client) Close() {
 // json.RawMessage) against subject's schema and publishes it. timestamp and trace_id are
 // filled when absent (no trace_id on untraced subjects such as system.health.heartbeat). It
 // returns the JSON sent, or an *InvalidSubjectError, *InvalidPayloadError or
-// *PayloadTooLargeError (nothing sent).
+// *PayloadTooLargeError (nothing sent). With Options.Tenant, subject (and every copy) is sent
+// in the tenant's namespace.
 func (c *Client) Publish(subject string, payload any, options ...PublishOption) (json.RawMessage, error) {
 	var settings publishSettings
 	for _, option := range options {
@@ -232,13 +266,13 @@ func (c *Client) Publish(subject string, payload any, options ...PublishOption) 
 	if err != nil {
 		return nil, err
 	}
-	if err := c.nc.Publish(subject, data); err != nil {
+	if err := c.nc.Publish(c.wire(subject), data); err != nil {
 		return nil, fmt.Errorf("arc: publish to %s: %w", subject, err)
 	}
 	c.copyForAudit(subject, data)
 	c.counters.published.Add(1)
 	if targeted != "" {
-		if err := c.nc.Publish(targeted, data); err != nil {
+		if err := c.nc.Publish(c.wire(targeted), data); err != nil {
 			return nil, fmt.Errorf("arc: publish to %s: %w", targeted, err)
 		}
 		c.counters.published.Add(1)
@@ -257,7 +291,8 @@ func WithOwner(instanceID string) PublishOption {
 	return func(s *publishSettings) { s.owner = instanceID }
 }
 
-// PublishRaw publishes data as it is (for tests and tools): only the subject and size are checked.
+// PublishRaw publishes data as it is (for tests and tools): only the subject and size are
+// checked. With Options.Tenant it goes on t.<tenant>.<subject>.
 func (c *Client) PublishRaw(subject string, data []byte) error {
 	if err := ValidateSubject(subject, false); err != nil {
 		return err
@@ -267,6 +302,8 @@ func (c *Client) PublishRaw(subject string, data []byte) error {
 
 // Request publishes payload as Publish does, as a NATS request, and returns the reply, validated
 // against the subject's reply schema when there is one. Without a deadline in ctx it waits 2 s.
+// With Options.Tenant the request goes out on t.<tenant>.<subject> and its reply comes back on
+// the tenant's inbox prefix (TenantInboxPrefix).
 func (c *Client) Request(ctx context.Context, subject string, payload any) (json.RawMessage, error) {
 	data, err := c.prepare(subject, payload)
 	if err != nil {
@@ -278,7 +315,7 @@ func (c *Client) Request(ctx context.Context, subject string, payload any) (json
 		defer cancel()
 	}
 	c.copyForAudit(subject, data)
-	msg, err := c.nc.RequestWithContext(ctx, subject, data)
+	msg, err := c.nc.RequestWithContext(ctx, c.wire(subject), data)
 	if errors.Is(err, nats.ErrNoResponders) {
 		return nil, fmt.Errorf("arc: no subscriber for request on %s: %w", subject, err)
 	}
@@ -373,7 +410,7 @@ func (c *Client) send(subject string, data []byte) error {
 	if size, limit := int64(len(data)), c.nc.MaxPayload(); size > limit {
 		return &PayloadTooLargeError{Subject: subject, Size: size, Max: limit}
 	}
-	if err := c.nc.Publish(subject, data); err != nil {
+	if err := c.nc.Publish(c.wire(subject), data); err != nil {
 		return fmt.Errorf("arc: publish to %s: %w", subject, err)
 	}
 	c.copyForAudit(subject, data)
@@ -381,10 +418,11 @@ func (c *Client) send(subject string, data []byte) error {
 	return nil
 }
 
-// copyForAudit sends request and worker subjects' messages to audit.<subject> (see IsAuditedByCopy).
+// copyForAudit sends request and worker subjects' messages to audit.<subject> (see
+// IsAuditedByCopy), in the tenant's namespace if there is one.
 func (c *Client) copyForAudit(subject string, data []byte) {
 	if IsAuditedByCopy(subject) {
-		_ = c.nc.Publish(AuditCopyPrefix+"."+subject, data)
+		_ = c.nc.Publish(c.wire(AuditCopyPrefix+"."+subject), data)
 	}
 }
 
@@ -397,31 +435,44 @@ func (c *Client) copyForAudit(subject string, data []byte) {
 //   - handler error or panic: handler_error, and a system.service.error is published
 //
 // A message on a dlq.* subject is never dead-lettered again.
+//
+// With Options.Tenant, the subscription is made in the tenant's namespace (the returned
+// *nats.Subscription's Subject is t.<tenant>.<subject>), dead letters and service errors are
+// published there too, and Message.Subject is the subject without the prefix.
 func (c *Client) Subscribe(subject, queue string, handler Handler) (*nats.Subscription, error) {
 	if err := ValidateSubject(subject, true); err != nil {
 		return nil, err
 	}
 	callback := func(msg *nats.Msg) { c.deliver(msg, handler) }
 	if queue != "" {
-		return c.nc.QueueSubscribe(subject, queue, callback)
+		return c.nc.QueueSubscribe(c.wire(subject), queue, callback)
 	}
-	return c.nc.Subscribe(subject, callback)
+	return c.nc.Subscribe(c.wire(subject), callback)
 }
 
 // deliver applies the receive rules of the TypeScript bus, in its order.
 func (c *Client) deliver(msg *nats.Msg, handler Handler) {
 	startedAt := time.Now()
-	subject := msg.Subject
 	c.counters.received.Add(1)
+	// Subscriptions are made in the tenant's namespace, so every subject received is in it.
+	subject := msg.Subject
+	if c.tenant != "" {
+		var err error
+		if subject, err = SubjectInTenant(c.tenant, msg.Subject); err != nil {
+			c.counters.invalid.Add(1)
+			c.log.Error("received a message outside the tenant's namespace", "subject", msg.Subject, "err", err)
+			return
+		}
+	}
 
 	sch := schemaFor(subject)
 	if sch == nil {
-		c.reject(msg, ReasonUnknownSubject, `no schema for subject "`+subject+`"`, nil)
+		c.reject(subject, msg, ReasonUnknownSubject, `no schema for subject "`+subject+`"`, nil)
 		return
 	}
 	value, err := decodeJSON(msg.Data)
 	if err != nil {
-		c.reject(msg, ReasonInvalidPayload, "not JSON: "+err.Error(), nil)
+		c.reject(subject, msg, ReasonInvalidPayload, "not JSON: "+err.Error(), nil)
 		return
 	}
 	if err := validateValue(subject, sch, value); err != nil {
@@ -430,7 +481,7 @@ func (c *Client) deliver(msg *nats.Msg, handler Handler) {
 		if errors.As(err, &invalid) {
 			reason = invalid.Reason
 		}
-		c.reject(msg, ReasonInvalidPayload, reason, value)
+		c.reject(subject, msg, ReasonInvalidPayload, reason, value)
 		return
 	}
 	payload := value.(map[string]any) // every schema is an object
@@ -439,12 +490,12 @@ func (c *Client) deliver(msg *nats.Msg, handler Handler) {
 		if sentAt, ok := ParseTimestamp(timestamp); ok {
 			age = startedAt.Sub(sentAt)
 			if age < -c.maxClockSkew {
-				c.reject(msg, ReasonInvalidPayload, fmt.Sprintf("timestamp: %s is in the future", timestamp), value)
+				c.reject(subject, msg, ReasonInvalidPayload, fmt.Sprintf("timestamp: %s is in the future", timestamp), value)
 				return
 			}
 			if age > c.ttl && !IsDeadLetterSubject(subject) {
 				ageMs := math.Floor(float64(age)/float64(time.Millisecond) + 0.5)
-				c.reject(msg, ReasonStale, fmt.Sprintf("timestamp: %s is %.0f ms old, over the %d ms TTL", timestamp, ageMs, c.ttl.Milliseconds()), value)
+				c.reject(subject, msg, ReasonStale, fmt.Sprintf("timestamp: %s is %.0f ms old, over the %d ms TTL", timestamp, ageMs, c.ttl.Milliseconds()), value)
 				return
 			}
 		}
@@ -452,7 +503,7 @@ func (c *Client) deliver(msg *nats.Msg, handler Handler) {
 	c.counters.handled.Add(1)
 	message := Message{Subject: subject, Data: msg.Data, Reply: msg.Reply, HopLatency: age, client: c, traceID: traceIDOf(value)}
 	if err := callHandler(handler, message); err != nil {
-		c.handlerFailed(msg, value, err)
+		c.handlerFailed(subject, msg, value, err)
 	}
 }
 
@@ -465,19 +516,21 @@ func callHandler(handler Handler, msg Message) (err error) {
 	return handler(msg)
 }
 
-func (c *Client) handlerFailed(msg *nats.Msg, decoded any, err error) {
+// handlerFailed counts, logs and dead-letters a failed handler's message and publishes a
+// system.service.error; subject is the message's subject without the tenant prefix.
+func (c *Client) handlerFailed(subject string, msg *nats.Msg, decoded any, err error) {
 	c.counters.handlerErrors.Add(1)
 	traceID := traceIDOf(decoded)
-	c.log.Error("handler failed", "subject", msg.Subject, "trace_id", traceID, "err", err)
-	c.deadLetter(msg, ReasonHandlerError, err.Error(), decoded)
+	c.log.Error("handler failed", "subject", subject, "trace_id", traceID, "err", err)
+	c.deadLetter(subject, msg, ReasonHandlerError, err.Error(), decoded)
 	report := ServiceError{
 		Service:        c.service,
 		InstanceID:     &c.instanceID,
 		ErrorType:      string(ReasonHandlerError),
-		ErrorMessage:   truncate(fmt.Sprintf("handler for %s failed: %s", msg.Subject, err.Error()), 4096),
+		ErrorMessage:   truncate(fmt.Sprintf("handler for %s failed: %s", subject, err.Error()), 4096),
 		Severity:       "error",
 		ActionRequired: "investigate",
-		Subject:        &msg.Subject,
+		Subject:        &subject,
 	}
 	if traceID != "" {
 		report.TraceID = traceID
@@ -487,25 +540,28 @@ func (c *Client) handlerFailed(msg *nats.Msg, decoded any, err error) {
 	}
 }
 
-func (c *Client) reject(msg *nats.Msg, reason DeadLetterReason, detail string, decoded any) {
+// reject counts, logs and dead-letters a message; subject is msg's subject without the tenant prefix.
+func (c *Client) reject(subject string, msg *nats.Msg, reason DeadLetterReason, detail string, decoded any) {
 	if reason == ReasonStale {
 		c.counters.stale.Add(1)
 	} else {
 		c.counters.invalid.Add(1)
 	}
-	c.log.Warn("rejected message on "+msg.Subject+": "+detail, "subject", msg.Subject, "reason", string(reason))
-	c.deadLetter(msg, reason, detail, decoded)
+	c.log.Warn("rejected message on "+subject+": "+detail, "subject", subject, "reason", string(reason))
+	c.deadLetter(subject, msg, reason, detail, decoded)
 }
 
-func (c *Client) deadLetter(msg *nats.Msg, reason DeadLetterReason, detail string, decoded any) {
+// deadLetter publishes msg to DeadLetterSubject(subject, reason) (in the tenant's namespace, if
+// there is one); subject is msg's subject without the tenant prefix, the dead letter's original_subject.
+func (c *Client) deadLetter(subject string, msg *nats.Msg, reason DeadLetterReason, detail string, decoded any) {
 	// A dead letter that is itself bad is counted, never dead-lettered again (no loops).
-	if IsDeadLetterSubject(msg.Subject) {
+	if IsDeadLetterSubject(subject) {
 		return
 	}
 	kept := msg.Data[:min(len(msg.Data), DeadLetterMaxBytes)]
 	letter := DeadLetter{
 		Timestamp:             Timestamp(time.Now()),
-		OriginalSubject:       truncate(msg.Subject, 1024),
+		OriginalSubject:       truncate(subject, 1024),
 		ErrorType:             string(reason),
 		Reason:                truncate(detail, 4096),
 		Service:               c.service,
@@ -519,10 +575,10 @@ func (c *Client) deadLetter(msg *nats.Msg, reason DeadLetterReason, detail strin
 	}
 	data, err := json.Marshal(letter)
 	if err == nil {
-		err = c.send(DeadLetterSubject(msg.Subject, reason), data)
+		err = c.send(DeadLetterSubject(subject, reason), data)
 	}
 	if err != nil {
-		c.log.Error("could not publish dead letter", "subject", msg.Subject, "err", err)
+		c.log.Error("could not publish dead letter", "subject", subject, "err", err)
 		return
 	}
 	c.counters.deadLettered.Add(1)

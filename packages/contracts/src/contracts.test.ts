@@ -5,6 +5,7 @@ import {
   ExamplePayloads,
   KNOWN_SUBJECTS,
   auditStreamSubjects,
+  auditedSubject,
   eventSubjectOf,
   ownerSubject,
   SubjectSchemas,
@@ -217,6 +218,10 @@ test('tenant subjects: the namespace prefix, its removal, the inbox prefix and t
   assert.equal(subjectInTenant('acme', 't.acme.agent.brain.to.voice-1.response'), 'agent.brain.to.voice-1.response');
   assert.throws(() => subjectInTenant('acme', 't.globex.agent.brain.request'), InvalidSubjectError);
   assert.equal(tenantInboxPrefix('acme'), '_INBOX_acme');
+  assert.equal(auditedSubject('t.acme.audit.agent.tts.request'), 't.acme.agent.tts.request');
+  assert.equal(auditedSubject('audit.agent.tts.request'), 'agent.tts.request');
+  assert.equal(auditedSubject('t.acme.agent.brain.request'), 't.acme.agent.brain.request');
+  assert.ok(auditStreamSubjects().some((subject) => subjectMatches(subject, 't.acme.agent.brain.request')), "the audit keeps tenants' events");
   assert.deepEqual(tenantPermissions('acme'), { publish: ['t.acme.>', '_INBOX_acme.>'], subscribe: ['t.acme.>', '_INBOX_acme.>'] });
   for (const bad of ['', 'Acme', 'a.b', 'a*', '>', '-x', 'x'.repeat(33)]) assert.throws(() => assertValidTenant(bad), InvalidTenantError, bad);
 });

@@ -3,6 +3,8 @@
  * at most 8 tokens. Additions (cancel, partial, per-worker errors, dead letters) keep the shape.
  */
 
+import { TENANT_SUBJECT_PREFIX, tenantSubject } from './tenants.js';
+
 export const Subjects = {
   voiceTrackPublished: 'agent.voice.track.published',
   voiceTrackUnpublished: 'agent.voice.track.unpublished',
@@ -217,13 +219,22 @@ export function isAuditedByCopy(subject: string): boolean {
   return (REQUEST_SUBJECTS as readonly string[]).includes(subject) || requestSubjectOf(subject) !== undefined;
 }
 
-/** Subjects the audit stream listens on: every known subject except those audited by copy, the copies, system.> and dlq.>. */
+/**
+ * Subjects the audit stream listens on: every known subject except those audited by copy, the
+ * copies, system.> and dlq.> — and the same in every tenant's namespace (`t.*.…`), so the
+ * operator's audit keeps each tenant's conversations under their wire subjects.
+ */
 export function auditStreamSubjects(): string[] {
   const direct = KNOWN_SUBJECTS.filter((s) => s.startsWith('agent.') && !isAuditedByCopy(s));
-  return [...direct, `${AUDIT_COPY_PREFIX}.>`, 'system.>', `${DEAD_LETTER_PREFIX}.>`];
+  const subjects = [...direct, `${AUDIT_COPY_PREFIX}.>`, 'system.>', `${DEAD_LETTER_PREFIX}.>`];
+  return [...subjects, ...subjects.map((subject) => tenantSubject('*', subject))];
 }
 
-/** `audit.agent.tts.request` → `agent.tts.request`; other subjects unchanged. */
+/** `audit.agent.tts.request` → `agent.tts.request`, `t.acme.audit.agent.tts.request` → `t.acme.agent.tts.request`; other subjects unchanged. */
 export function auditedSubject(storedSubject: string): string {
-  return storedSubject.startsWith(`${AUDIT_COPY_PREFIX}.`) ? storedSubject.slice(AUDIT_COPY_PREFIX.length + 1) : storedSubject;
+  const tokens = storedSubject.split('.');
+  const at = tokens[0] === TENANT_SUBJECT_PREFIX && tokens.length > 2 ? 2 : 0;
+  if (tokens[at] !== AUDIT_COPY_PREFIX) return storedSubject;
+  tokens.splice(at, 1);
+  return tokens.join('.');
 }

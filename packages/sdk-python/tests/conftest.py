@@ -91,12 +91,13 @@ def small_nats_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def own_server() -> Iterator[Callable[[], NatsServer]]:
-    """``own_server()``: a nats-server of the test's own (to stop it), stopped after the test."""
+def own_server() -> Iterator[Callable[..., NatsServer]]:
+    """``own_server(config=None)``: a nats-server of the test's own (to stop it, or with its own
+    configuration), stopped after the test."""
     servers: list[NatsServer] = []
 
-    def factory() -> NatsServer:
-        servers.append(start_server())
+    def factory(config: str | None = None) -> NatsServer:
+        servers.append(start_server(config))
         return servers[-1]
 
     yield factory

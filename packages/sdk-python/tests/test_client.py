@@ -6,6 +6,7 @@ import asyncio
 import base64
 import copy
 import json
+import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
@@ -19,14 +20,17 @@ from nats.aio.msg import Msg
 
 from arc_sdk import (
     Client,
+    ConnectError,
     InvalidPayloadError,
     InvalidSubjectError,
+    InvalidTenantError,
     MessageMeta,
     NoRespondersError,
     PayloadTooLargeError,
     Subjects,
     iso_timestamp,
     payload_error,
+    tenant_permissions,
     worker_subject,
 )
 from arc_sdk.client import flush_nats
@@ -83,6 +87,11 @@ async def listen(nc: NatsConnection, subject: str) -> asyncio.Queue[Msg]:
 async def next_json(queue: asyncio.Queue[Msg], timeout: float = 2.0) -> tuple[str, Any]:
     msg = await asyncio.wait_for(queue.get(), timeout)
     return msg.subject, json.loads(msg.data)
+
+
+async def next_raw(queue: asyncio.Queue[Msg], timeout: float = 2.0) -> tuple[str, bytes]:
+    msg = await asyncio.wait_for(queue.get(), timeout)
+    return msg.subject, msg.data
 
 
 async def nothing_on(queue: asyncio.Queue[Msg], wait: float = 0.2) -> None:
@@ -441,3 +450,190 @@ async def test_publishes_while_disconnected_are_dropped_and_counted(own_server: 
         assert (client.stats()["published"], client.stats()["dropped"]) == (1, 1)
     finally:
         await client.close(deadline=1)
+
+
+# ----------------------------------------------------------------------------- tenants
+
+
+async def test_tenant_publish_and_subscribe_in_its_namespace(connect: ClientFactory, raw: NatsConnection) -> None:
+    sender, receiver, plain = await connect(tenant="acme"), await connect(tenant="acme"), await connect()
+    assert (sender.tenant, plain.tenant) == ("acme", None)
+    wire = await listen(raw, ">")
+    got: asyncio.Queue[tuple[dict[str, Any], MessageMeta]] = asyncio.Queue()
+    await receiver.subscribe("agent.>", lambda payload, meta: got.put_nowait((payload, meta)))
+    await receiver.flush()
+    outsider: list[str] = []
+    await plain.subscribe("agent.>", lambda payload, meta: outsider.append(meta.subject))
+    await plain.flush()
+
+    sent = (await sender.publish(Subjects.BRAIN_REQUEST, fresh(Subjects.BRAIN_REQUEST))).payload
+    subject, on_wire = await next_json(wire)
+    assert subject == "t.acme.agent.brain.request" and on_wire == sent
+    payload, meta = await asyncio.wait_for(got.get(), 2)
+    assert payload == sent and meta.subject == Subjects.BRAIN_REQUEST
+    # Counters are kept under the subject without the prefix.
+    assert list(receiver.subject_stats()) == [Subjects.BRAIN_REQUEST] and receiver.subject_stats()[Subjects.BRAIN_REQUEST]["handled"] == 1
+    assert list(sender.subject_stats()) == [Subjects.BRAIN_REQUEST]
+
+    # The owner's copy of an answering event is in the namespace too.
+    response = fresh(Subjects.BRAIN_RESPONSE)
+    await sender.publish(Subjects.BRAIN_RESPONSE, response, owner="voice-1")
+    assert [(await next_json(wire))[0] for _ in range(2)] == ["t.acme.agent.brain.response", "t.acme.agent.brain.to.voice-1.response"]
+    assert (await asyncio.wait_for(got.get(), 2))[1].subject == Subjects.BRAIN_RESPONSE
+    assert (await asyncio.wait_for(got.get(), 2))[1].subject == "agent.brain.to.voice-1.response"
+
+    # A client without a tenant sees none of it, and the tenant none of the plain namespace.
+    await plain.publish(Subjects.BRAIN_CANCEL, {"request_id": "r"})
+    assert (await next_json(wire))[0] == Subjects.BRAIN_CANCEL
+    await sender.flush()
+    await plain.flush()
+    await asyncio.sleep(0.2)
+    assert outsider == [Subjects.BRAIN_CANCEL]
+    assert got.empty()
+
+
+async def test_tenant_dead_letters_and_service_errors_stay_in_the_namespace(connect: ClientFactory, raw: NatsConnection) -> None:
+    sender = await connect(tenant="acme")
+    receiver = await connect(service="arc-sdk-test", instance_id="sdk-tenant-1", tenant="acme")
+    wire = await listen(raw, ">")
+    untenanted = await listen(raw, "dlq.>")
+
+    def fail(payload: dict[str, Any], meta: MessageMeta) -> None:
+        raise ValueError("boom")
+
+    await receiver.subscribe("agent.>", fail, queue="brain")
+    await receiver.flush()
+
+    message = b"not json {"
+    assert await sender.publish_raw(Subjects.BRAIN_REQUEST, message)
+    assert (await next_raw(wire))[0] == "t.acme.agent.brain.request"
+    subject, letter = await next_json(wire)
+    assert subject == "t.acme.dlq.agent.brain.request.invalid_payload"
+    assert list(DLQ.iter_errors(letter)) == []
+    assert letter["original_subject"] == Subjects.BRAIN_REQUEST and letter["error_type"] == "invalid_payload"
+    assert base64.b64decode(letter["original_payload_base64"]) == message
+    assert re.fullmatch(r"not JSON: .+", letter["reason"])
+
+    await sender.publish(Subjects.BRAIN_REQUEST, fresh(Subjects.BRAIN_REQUEST))
+    assert (await next_json(wire))[0] == "t.acme.agent.brain.request"
+    subject, letter = await next_json(wire)
+    assert subject == "t.acme.dlq.agent.brain.request.handler_error" and letter["original_subject"] == Subjects.BRAIN_REQUEST
+    subject, error = await next_json(wire)
+    assert subject == "t.acme.system.service.error"
+    assert list(SERVICE_ERROR.iter_errors(error)) == []
+    assert error["subject"] == Subjects.BRAIN_REQUEST and error["error_message"] == "handler for agent.brain.request failed: boom"
+    await nothing_on(untenanted)
+    await receiver.flush()
+    assert receiver.subject_stats()[Subjects.BRAIN_REQUEST]["dead_lettered"] == 2
+
+
+async def test_tenant_request_replies_come_to_its_inbox(connect: ClientFactory, raw: NatsConnection) -> None:
+    worker, caller = await connect(service="tts", instance_id="tts-1", tenant="acme"), await connect(tenant="acme")
+    plain = await connect()
+    replies: list[str | None] = []
+
+    async def accept(payload: dict[str, Any], meta: MessageMeta) -> None:
+        replies.append(meta.reply_subject)
+        assert meta.subject == Subjects.TTS_REQUEST
+        await meta.respond(
+            {
+                "request_id": payload["request_id"],
+                "instance_id": "tts-1",
+                "target_room": payload["target_room"],
+                "worker_subject": worker_subject(Subjects.TTS_REQUEST, "tts-1"),
+            }
+        )
+
+    await worker.subscribe(Subjects.TTS_REQUEST, accept, queue="tts")
+    await worker.flush()
+    request = {k: v for k, v in example(Subjects.TTS_REQUEST).items() if k not in ("timestamp", "trace_id")}
+    # Outside the namespace nobody answers agent.tts.request (asked before `raw` listens on ">").
+    with pytest.raises(NoRespondersError):
+        await plain.request(Subjects.TTS_REQUEST, request, timeout=2)
+    wire = await listen(raw, ">")
+    sent, reply = await caller.request(Subjects.TTS_REQUEST, request, timeout=2)
+    assert reply["request_id"] == sent["request_id"] and reply["trace_id"] == sent["trace_id"]
+    assert len(replies) == 1 and replies[0] is not None and replies[0].startswith("_INBOX_acme."), replies
+    seen = {(await next_raw(wire))[0] for _ in range(3)}
+    assert seen == {"t.acme.agent.tts.request", "t.acme.audit.agent.tts.request", replies[0]}
+    assert replies == [replies[0]] and worker.stats()["handled"] == 1
+
+
+async def test_invalid_tenant_refused_at_connect(nats_url: str) -> None:
+    with pytest.raises(InvalidTenantError, match='invalid tenant id "Acme"'):
+        await Client.connect(nats_url, service="arc-sdk-test", tenant="Acme")
+    nc = await nats.connect(nats_url)
+    try:
+        with pytest.raises(InvalidTenantError):
+            Client(nc, service="arc-sdk-test", tenant="t.acme")
+    finally:
+        await nc.close()
+
+
+async def test_nkeys_seed_needs_the_nkeys_package(nats_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "nkeys" else real_find_spec(name, *a))
+    with pytest.raises(ConnectError, match=r"nkeys_seed needs the nkeys package"):
+        await Client.connect(nats_url, service="arc-sdk-test", nkeys_seed=str(tmp_path / "acme.nk"))
+
+
+async def test_tenant_with_nkey_credentials(own_server: Callable[..., Any], tmp_path: Any) -> None:
+    """A tenant's NATS user allowed only t.acme.> and _INBOX_acme.> (as `arc tenant add` writes it)."""
+    nkeys = pytest.importorskip("nkeys")
+    seeds = {}
+    users = []
+    for name in ("acme", "other"):
+        seed = nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER)
+        (tmp_path / f"{name}.nk").write_bytes(seed + b"\n")
+        seeds[name] = tmp_path / f"{name}.nk"
+        allowed = json.dumps(tenant_permissions(name)["publish"])
+        public = nkeys.from_seed(bytearray(seed)).public_key.decode()
+        users.append(f'{{ nkey: "{public}", permissions: {{ publish: {{ allow: {allowed} }}, subscribe: {{ allow: {allowed} }} }} }}')
+    server = own_server("authorization {\n  users = [\n    " + ",\n    ".join(users) + "\n  ]\n}\n")
+    clients: list[Client] = []
+    try:
+        with pytest.raises(ConnectError):
+            await Client.connect(server.url, service="arc-sdk-test", tenant="acme", connect_timeout=1)  # no credentials
+        with pytest.raises(ConnectError, match="no nkey seed file .*nobody.nk"):
+            await Client.connect(server.url, service="arc-sdk-test", tenant="acme", nkeys_seed=tmp_path / "nobody.nk", connect_timeout=1)
+        (tmp_path / "bad.nk").write_text("not a seed\n")
+        with pytest.raises(ConnectError):
+            await Client.connect(server.url, service="arc-sdk-test", tenant="acme", nkeys_seed=tmp_path / "bad.nk", connect_timeout=1)
+        for name in ("acme", "acme", "other"):
+            clients.append(await Client.connect(server.url, service="arc-sdk-test", tenant=name, nkeys_seed=seeds[name]))
+        worker, caller, other = clients
+        got: asyncio.Queue[str] = asyncio.Queue()
+        foreign: list[str] = []
+
+        async def accept(payload: dict[str, Any], meta: MessageMeta) -> None:
+            got.put_nowait(meta.subject)
+            await meta.respond(
+                {
+                    "request_id": payload["request_id"],
+                    "instance_id": "tts-1",
+                    "target_room": payload["target_room"],
+                    "worker_subject": worker_subject(Subjects.TTS_REQUEST, "tts-1"),
+                }
+            )
+
+        await worker.subscribe(Subjects.TTS_REQUEST, accept)
+        await worker.flush()
+        request = {k: v for k, v in example(Subjects.TTS_REQUEST).items() if k not in ("timestamp", "trace_id")}
+        with pytest.raises(NoRespondersError):  # acme's worker does not answer tenant "other"
+            await other.request(Subjects.TTS_REQUEST, request, timeout=2)
+        await other.subscribe("agent.>", lambda payload, meta: foreign.append(meta.subject))
+        await other.flush()
+        # The reply is allowed only because it comes to _INBOX_acme.…, not to the default _INBOX.…
+        _, reply = await caller.request(Subjects.TTS_REQUEST, request, timeout=2)
+        assert reply["worker_subject"] == "agent.tts.worker.tts-1.request"
+        assert await asyncio.wait_for(got.get(), 2) == Subjects.TTS_REQUEST
+        assert (await caller.publish(Subjects.BRAIN_REQUEST, fresh(Subjects.BRAIN_REQUEST))).sent
+        await caller.flush()
+        await asyncio.sleep(0.1)
+        assert foreign == []
+        assert (caller.stats()["published"], worker.stats()["handled"], other.stats()["received"]) == (2, 1, 0)
+    finally:
+        for client in clients:
+            await client.close(deadline=1)

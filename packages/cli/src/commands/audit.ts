@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { natsCredentials } from '@arc/runtime';
 import { connectBus, conversationFilter, readAudit, type AuditEvent } from '@arc/bus';
+import { tenantSubject } from '@arc/contracts';
 import { cliConfig } from '../config.js';
 import { CliError } from './bus.js';
 
@@ -28,15 +29,18 @@ export function registerAuditCommand(program: Command): void {
     .option('--session <id>', 'the events of this session, and of every turn (trace) it started')
     .option('--trace <id>', 'the events of one trace')
     .option('--since <duration>', 'only events of the last 30s, 10m, 2h, 1d…')
+    .option('--tenant <id>', "only this tenant's events (subjects t.<id>.…)")
     .option('--json', 'one JSON object per line: seq, subject, stored_at, payload')
     .option('-s, --server <url>', 'NATS URL (default $NATS_URL or nats://127.0.0.1:4222)')
-    .action(async (options: { session?: string; trace?: string; since?: string; json?: boolean; server?: string }) => {
+    .action(async (options: { session?: string; trace?: string; since?: string; tenant?: string; json?: boolean; server?: string }) => {
       const sinceMs = options.since ? Date.now() - parseDuration(options.since) : undefined;
       // The audit stream is the operator's: read it with the operator's NATS user, not a tenant's.
       const { nkeySeed } = natsCredentials(cliConfig());
       const bus = await connectBus({ servers: options.server ?? cliConfig().NATS_URL, service: 'arc-cli', connectTimeoutMs: 5_000, ...(nkeySeed ? { nkeySeed } : {}) });
       try {
-        const wanted = options.session || options.trace ? conversationFilter({ sessionId: options.session, traceId: options.trace }) : () => true;
+        const inConversation = options.session || options.trace ? conversationFilter({ sessionId: options.session, traceId: options.trace }) : () => true;
+        const namespace = options.tenant === undefined ? undefined : `${tenantSubject(options.tenant, '')}`;
+        const wanted = (event: AuditEvent) => (namespace === undefined || event.subject.startsWith(namespace)) && inConversation(event);
         let printed = 0;
         for await (const event of readAudit(bus.natsConnection, { sinceMs })) {
           if (!wanted(event)) continue;

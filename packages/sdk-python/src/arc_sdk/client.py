@@ -12,12 +12,19 @@ Receive rules (the TypeScript bus's, packages/bus/src/bus.ts ``deliver``), in or
 
 A rejected message is republished to ``dlq.<subject>.<reason>`` (see dlq.schema.json), except
 messages on ``dlq.*``, which are only counted.
+
+Tenants (``tenant="acme"``, packages/contracts/src/tenants.ts): every subject this client sends or
+subscribes to goes on the wire under ``t.acme.`` (publishes, owner copies, ``audit.*`` copies,
+requests, subscriptions, dead letters, ``system.service.error``), and request replies come back on
+the inbox prefix ``_INBOX_acme``. Everything else (validation, schemas, counters, logs, dead letters'
+``original_subject``, ``MessageMeta.subject``) sees the subject without the prefix.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import importlib.util
 import inspect
 import json
 import logging
@@ -46,7 +53,19 @@ from .errors import (
     RequestTimeoutError,
 )
 from .ids import iso_timestamp, new_trace_id, now_ms, parse_timestamp_ms
-from .subjects import AUDIT_COPY_PREFIX, REQUEST_SUBJECTS, assert_valid_subject, dead_letter_subject, is_audited_by_copy, is_dead_letter_subject, owner_subject
+from .subjects import (
+    AUDIT_COPY_PREFIX,
+    REQUEST_SUBJECTS,
+    TENANT_SUBJECT_PREFIX,
+    assert_valid_subject,
+    assert_valid_tenant,
+    dead_letter_subject,
+    is_audited_by_copy,
+    is_dead_letter_subject,
+    owner_subject,
+    subject_in_tenant,
+    tenant_inbox_prefix,
+)
 from .validation import has_schema, payload_error, schema_name_for, validate_payload, validate_reply
 
 __all__ = ["BusStats", "Client", "Handler", "MessageMeta", "Published", "Reply", "Subscription"]
@@ -153,8 +172,14 @@ class Client:
         max_clock_skew_ms: float | None = None,
         dead_letter_max_bytes: int | None = None,
         logger: logging.Logger | None = None,
+        tenant: str | None = None,
     ) -> None:
+        if tenant is not None:
+            assert_valid_tenant(tenant)
         self._nc = nc
+        self._tenant = tenant
+        #: what every subject gets in front of it on the wire ("" without a tenant)
+        self._wire_prefix = "" if tenant is None else f"{TENANT_SUBJECT_PREFIX}.{tenant}."
         self.service = service
         self.instance_id = instance_id or f"{service}-{os.urandom(3).hex()}"
         self.ttl_ms = TTL_MS if ttl_ms is None else ttl_ms
@@ -181,10 +206,30 @@ class Client:
         dead_letter_max_bytes: int | None = None,
         connect_timeout: float = 5.0,
         logger: logging.Logger | None = None,
+        tenant: str | None = None,
+        nkeys_seed: str | os.PathLike[str] | None = None,
     ) -> Client:
         """Connects (``servers``: a URL, comma-separated URLs or a list), trying for up to
         ``connect_timeout`` seconds; raises ConnectError then. Once connected, reconnects forever
-        (publishes meanwhile are not sent: counted as dropped)."""
+        (publishes meanwhile are not sent: counted as dropped).
+
+        ``tenant``: the tenant this client belongs to (ARC_TENANT); every subject goes on the wire
+        under ``t.<tenant>.`` and request replies come to the inbox prefix ``_INBOX_<tenant>``.
+        Raises InvalidTenantError for an id that does not match TENANT_ID_PATTERN.
+        ``nkeys_seed``: path to the NATS user's nkey seed file (a tenant's ``<id>.nk`` from
+        ``arc tenant add``, or the operator's); needs the ``nkeys`` package."""
+        if tenant is not None:
+            assert_valid_tenant(tenant)
+        credentials: dict[str, Any] = {}
+        if nkeys_seed is not None:
+            if importlib.util.find_spec("nkeys") is None:  # nats-py imports it only while connecting
+                raise ConnectError(str(servers), ImportError("nkeys_seed needs the nkeys package (pip install nkeys)"))
+            seed_file = os.fspath(nkeys_seed)
+            if not os.path.isfile(seed_file):
+                raise ConnectError(str(servers), FileNotFoundError(f"no nkey seed file {seed_file}"))
+            credentials["nkeys_seed"] = seed_file
+        if tenant is not None:
+            credentials["inbox_prefix"] = tenant_inbox_prefix(tenant)
         urls = [s.strip() for s in servers.split(",")] if isinstance(servers, str) else list(servers)
         log = logger or logging.getLogger("arc_sdk")
         client: Client | None = None
@@ -218,11 +263,15 @@ class Client:
             error_cb=on_error,
             disconnected_cb=on_disconnect,
             reconnected_cb=on_reconnect,
+            **credentials,
         )
         try:
             await asyncio.wait_for(connecting, connect_timeout)
         except Exception as error:  # nats-py raises several unrelated types here
-            await nc.close()
+            try:
+                await nc.close()
+            except Exception:  # it failed before it was set up (e.g. an unreadable nkey seed): nothing to close
+                pass
             if isinstance(error, asyncio.TimeoutError):
                 cause = f" (last error: {last_error[0]})" if last_error else ""
                 error = asyncio.TimeoutError(f"no answer within {connect_timeout:g} s{cause}")
@@ -235,6 +284,7 @@ class Client:
             max_clock_skew_ms=max_clock_skew_ms,
             dead_letter_max_bytes=dead_letter_max_bytes,
             logger=logger,
+            tenant=tenant,
         )
         return client
 
@@ -256,6 +306,11 @@ class Client:
         return int(self._nc.max_payload or MAX_PAYLOAD_BYTES)
 
     @property
+    def tenant(self) -> str | None:
+        """The tenant whose namespace (``t.<tenant>.``) this client uses on the wire; None without one."""
+        return self._tenant
+
+    @property
     def nats(self) -> NatsConnection:
         """The nats-py connection underneath (for JetStream and the like); publish through the client."""
         return self._nc
@@ -273,7 +328,7 @@ class Client:
         data = _encode(subject, checked)
         sent = await self._send(subject, data)
         if sent and targeted:
-            await self._nc.publish(targeted, data)
+            await self._nc.publish(self._wire(targeted), data)
             self._count(targeted, "published")
         return Published(checked, sent)
 
@@ -293,7 +348,7 @@ class Client:
         data = _encode(subject, checked)
         self._check_sendable(subject, data)
         try:
-            answer = asyncio.ensure_future(self._nc.request(subject, data, timeout=timeout))
+            answer = asyncio.ensure_future(self._nc.request(self._wire(subject), data, timeout=timeout))
             await self._copy_for_audit(subject, data)
             msg = await answer
         except nats.errors.NoRespondersError as error:
@@ -329,7 +384,7 @@ class Client:
             except Exception:  # a bug here must not end the subscription
                 self._log.exception("delivering a message on %s failed", msg.subject)
 
-        sub = await self._nc.subscribe(subject, queue=queue or "", cb=on_message)
+        sub = await self._nc.subscribe(self._wire(subject), queue=queue or "", cb=on_message)
         subscription = Subscription(self, subject, sub)
         self._subscriptions.add(subscription)
         return subscription
@@ -385,6 +440,14 @@ class Client:
 
     # ------------------------------------------------------------------------- internals
 
+    def _wire(self, subject: str) -> str:
+        """The subject on the wire: in the tenant's namespace, if there is one."""
+        return self._wire_prefix + subject
+
+    def _local(self, wire_subject: str) -> str:
+        """A received subject without the tenant's prefix (subscriptions are all in the namespace)."""
+        return wire_subject if self._tenant is None else subject_in_tenant(self._tenant, wire_subject)
+
     def _complete(self, subject: str, payload: Mapping[str, Any]) -> Payload:
         if not isinstance(payload, Mapping):
             raise InvalidPayloadError(subject, "", f"(root): must be object (got {type(payload).__name__})")
@@ -408,81 +471,83 @@ class Client:
             self._count(subject, "dropped")
             self._throttled(logging.WARNING, f"dropped:{subject}", "not connected to NATS: message on %s not sent (at-most-once)", subject)
             return False
-        await self._nc.publish(subject, data)
+        await self._nc.publish(self._wire(subject), data)
         await self._copy_for_audit(subject, data)
         self._count(subject, "published")
         return True
 
     async def _copy_for_audit(self, subject: str, data: bytes) -> None:
         if is_audited_by_copy(subject):
-            await self._nc.publish(f"{AUDIT_COPY_PREFIX}.{subject}", data)
+            await self._nc.publish(self._wire(f"{AUDIT_COPY_PREFIX}.{subject}"), data)
 
     async def _deliver(self, msg: Msg, handler: Handler, dead_letter: bool) -> None:
-        subject = msg.subject
+        # Computed once: everything downstream sees the subject without the tenant's prefix.
+        subject = self._local(msg.subject)
         started = now_ms()
         self._count(subject, "received")
         if not has_schema(subject):
-            await self._reject(msg, "unknown_subject", f'no schema for subject "{subject}"', dead_letter)
+            await self._reject(subject, msg, "unknown_subject", f'no schema for subject "{subject}"', dead_letter)
             return
         try:
             decoded = _decode(msg.data)
         except ValueError as error:
-            await self._reject(msg, "invalid_payload", f"not JSON: {error}", dead_letter)
+            await self._reject(subject, msg, "invalid_payload", f"not JSON: {error}", dead_letter)
             return
         invalid = payload_error(subject, decoded)
         if invalid is not None:
-            await self._reject(msg, "invalid_payload", invalid.reason, dead_letter, decoded)
+            await self._reject(subject, msg, "invalid_payload", invalid.reason, dead_letter, decoded)
             return
         payload: Payload = decoded
         timestamp = payload.get("timestamp")
         age = started - parse_timestamp_ms(timestamp) if isinstance(timestamp, str) else 0.0
         if age < -self.max_clock_skew_ms:
-            await self._reject(msg, "invalid_payload", f"timestamp: {timestamp} is in the future", dead_letter, payload)
+            await self._reject(subject, msg, "invalid_payload", f"timestamp: {timestamp} is in the future", dead_letter, payload)
             return
         if age > self.ttl_ms and not is_dead_letter_subject(subject):
             reason = f"timestamp: {timestamp} is {math.floor(age + 0.5)} ms old, over the {_number(self.ttl_ms)} ms TTL"
-            await self._reject(msg, "stale", reason, dead_letter, payload)
+            await self._reject(subject, msg, "stale", reason, dead_letter, payload)
             return
         self._hops.append(age)
         self._count(subject, "handled")
-        respond = (lambda reply: self._respond(msg, payload, reply)) if msg.reply else None
+        respond = (lambda reply: self._respond(subject, msg, payload, reply)) if msg.reply else None
         meta = MessageMeta(subject, age, len(msg.data), msg.reply or None, respond)
         try:
             running = handler(payload, meta)
         except Exception as error:
-            await self._handler_failed(msg, payload, error, dead_letter)
+            await self._handler_failed(subject, msg, payload, error, dead_letter)
             return
         if inspect.isawaitable(running):
-            task = asyncio.ensure_future(self._await_handler(running, msg, payload, dead_letter))
+            task = asyncio.ensure_future(self._await_handler(running, subject, msg, payload, dead_letter))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
 
-    async def _await_handler(self, running: Awaitable[None], msg: Msg, payload: Payload, dead_letter: bool) -> None:
+    async def _await_handler(self, running: Awaitable[None], subject: str, msg: Msg, payload: Payload, dead_letter: bool) -> None:
         try:
             await running
         except Exception as error:
-            await self._handler_failed(msg, payload, error, dead_letter)
+            await self._handler_failed(subject, msg, payload, error, dead_letter)
 
-    async def _respond(self, msg: Msg, request: Payload, reply: Mapping[str, Any]) -> Payload:
+    async def _respond(self, subject: str, msg: Msg, request: Payload, reply: Mapping[str, Any]) -> Payload:
+        # The reply goes to msg.reply as it is: the requester's inbox (``_INBOX_<tenant>.…`` for a tenant).
         trace = {"trace_id": request["trace_id"]} if request.get("trace_id") else {}
-        checked: Payload = validate_reply(msg.subject, {"timestamp": iso_timestamp(), **trace, **reply})
-        await self._nc.publish(msg.reply, _encode(f"reply to {msg.subject}", checked))
+        checked: Payload = validate_reply(subject, {"timestamp": iso_timestamp(), **trace, **reply})
+        await self._nc.publish(msg.reply, _encode(f"reply to {subject}", checked))
         return checked
 
-    async def _handler_failed(self, msg: Msg, payload: Payload, error: Exception, dead_letter: bool) -> None:
+    async def _handler_failed(self, subject: str, msg: Msg, payload: Payload, error: Exception, dead_letter: bool) -> None:
         message = str(error) or type(error).__name__
-        self._count(msg.subject, "handler_errors")
-        self._log.error("handler for %s failed (trace_id %s)", msg.subject, payload.get("trace_id"), exc_info=error)
+        self._count(subject, "handler_errors")
+        self._log.error("handler for %s failed (trace_id %s)", subject, payload.get("trace_id"), exc_info=error)
         if dead_letter:
-            await self._dead_letter(msg, "handler_error", message, payload)
+            await self._dead_letter(subject, msg, "handler_error", message, payload)
         service_error: Payload = {
             "service": self.service,
             "instance_id": self.instance_id,
             "error_type": "handler_error",
-            "error_message": _truncate(f"handler for {msg.subject} failed: {message}", _MAX_REASON),
+            "error_message": _truncate(f"handler for {subject} failed: {message}", _MAX_REASON),
             "severity": "error",
             "action_required": "investigate",
-            "subject": msg.subject,
+            "subject": subject,
         }
         if payload.get("trace_id"):
             service_error["trace_id"] = payload["trace_id"]
@@ -491,21 +556,21 @@ class Client:
         except Exception:
             self._log.exception("could not publish system.service.error")
 
-    async def _reject(self, msg: Msg, reason: str, detail: str, dead_letter: bool, decoded: object = None) -> None:
-        self._count(msg.subject, "stale" if reason == "stale" else "invalid")
-        self._throttled(logging.WARNING, f"{reason}:{msg.subject}", "rejected message on %s (%s): %s", msg.subject, reason, detail)
+    async def _reject(self, subject: str, msg: Msg, reason: str, detail: str, dead_letter: bool, decoded: object = None) -> None:
+        self._count(subject, "stale" if reason == "stale" else "invalid")
+        self._throttled(logging.WARNING, f"{reason}:{subject}", "rejected message on %s (%s): %s", subject, reason, detail)
         if dead_letter:
-            await self._dead_letter(msg, reason, detail, decoded)
+            await self._dead_letter(subject, msg, reason, detail, decoded)
 
-    async def _dead_letter(self, msg: Msg, reason: str, detail: str, decoded: object = None) -> None:
+    async def _dead_letter(self, subject: str, msg: Msg, reason: str, detail: str, decoded: object = None) -> None:
         # A dead letter that is itself bad is counted, never dead-lettered again (no loops).
-        if is_dead_letter_subject(msg.subject):
+        if is_dead_letter_subject(subject):
             return
         data = msg.data
         kept = data[: self.dead_letter_max_bytes]
         letter: Payload = {
             "timestamp": iso_timestamp(),
-            "original_subject": msg.subject[:1024],
+            "original_subject": subject[:1024],
             "error_type": reason,
             "reason": _truncate(detail, _MAX_REASON),
             "service": self.service,
@@ -518,10 +583,11 @@ class Client:
         if isinstance(trace_id, str) and _TRACE_ID.fullmatch(trace_id):
             letter["trace_id"] = trace_id
         try:
-            if await self._send(dead_letter_subject(msg.subject, reason), _encode("dlq", letter)):
-                self._count(msg.subject, "dead_lettered")
+            # _send puts it in the tenant's namespace: t.<tenant>.dlq.<subject>.<reason>
+            if await self._send(dead_letter_subject(subject, reason), _encode("dlq", letter)):
+                self._count(subject, "dead_lettered")
         except Exception:
-            self._log.exception("could not publish the dead letter of a message on %s", msg.subject)
+            self._log.exception("could not publish the dead letter of a message on %s", subject)
 
     def _count(self, subject: str, counter: str) -> None:
         self._totals[counter] += 1

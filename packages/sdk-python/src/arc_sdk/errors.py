@@ -16,6 +16,14 @@ class InvalidSubjectError(ArcError):
         self.reason = reason
 
 
+class InvalidTenantError(ArcError):
+    """A tenant id that is not one subject token of 1 to 32 of ``a-z 0-9 _ -``, starting with a letter or digit."""
+
+    def __init__(self, tenant: str) -> None:
+        super().__init__(f'invalid tenant id "{tenant}": 1 to 32 of a-z 0-9 _ -, starting with a letter or digit')
+        self.tenant = tenant
+
+
 class InvalidPayloadError(ArcError):
     """A payload (or reply) that does not match its subject's schema; nothing was sent.
 

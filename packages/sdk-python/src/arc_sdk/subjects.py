@@ -16,7 +16,7 @@ from ._contract import (
     KnownSubject,
     Subjects,
 )
-from .errors import InvalidSubjectError
+from .errors import InvalidSubjectError, InvalidTenantError
 
 __all__ = [
     "AUDIT_COPY_PREFIX",
@@ -41,6 +41,14 @@ __all__ = [
     "request_subject_of",
     "subject_matches",
     "worker_subject",
+    "TENANT_ID_PATTERN",
+    "TENANT_SUBJECT_PREFIX",
+    "assert_valid_tenant",
+    "is_valid_tenant",
+    "subject_in_tenant",
+    "tenant_inbox_prefix",
+    "tenant_permissions",
+    "tenant_subject",
 ]
 
 MAX_SUBJECT_TOKENS: Final = 8
@@ -186,3 +194,57 @@ def subject_matches(pattern: str, subject: str) -> bool:
         if i >= len(s) or (token != "*" and token != s[i]):
             return False
     return len(p) == len(s)
+
+
+# ----------------------------------------------------------------------------- tenants
+# (packages/contracts/src/tenants.ts) One NATS serves several customers, each in its own subject
+# namespace: a client of tenant ``acme`` sends and receives every ARC subject under ``t.acme.``
+# (``agent.brain.request`` is ``t.acme.agent.brain.request`` on the wire, ``agent.>`` is
+# ``t.acme.agent.>``) and its request replies come back on its own inbox prefix ``_INBOX_acme``.
+# The tenant's NATS user may use exactly those two namespaces (tenant_permissions). Inside the
+# namespace, subjects, schemas and the 8-token rule are those above: the client adds the prefix on
+# the wire and removes it from what it receives.
+
+TENANT_SUBJECT_PREFIX: Final = "t"
+#: Tenant ids: one subject token, lower-case, as in a DNS label (it also names NATS users).
+TENANT_ID_PATTERN: Final = "^[a-z0-9][a-z0-9_-]{0,31}$"
+_TENANT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+
+
+def assert_valid_tenant(tenant: str) -> None:
+    """Raises InvalidTenantError unless ``tenant`` matches TENANT_ID_PATTERN."""
+    if not isinstance(tenant, str) or not _TENANT_ID.fullmatch(tenant):
+        raise InvalidTenantError(str(tenant))
+
+
+def is_valid_tenant(tenant: str) -> bool:
+    return isinstance(tenant, str) and _TENANT_ID.fullmatch(tenant) is not None
+
+
+def tenant_subject(tenant: str, subject: str) -> str:
+    """``agent.brain.request`` → ``t.<tenant>.agent.brain.request`` (patterns too: ``agent.>`` →
+    ``t.<tenant>.agent.>``). Raises InvalidTenantError."""
+    assert_valid_tenant(tenant)
+    return f"{TENANT_SUBJECT_PREFIX}.{tenant}.{subject}"
+
+
+def subject_in_tenant(tenant: str, wire_subject: str) -> str:
+    """``t.<tenant>.agent.brain.request`` → ``agent.brain.request``. Raises InvalidSubjectError for a
+    subject outside the tenant's namespace, InvalidTenantError for an invalid tenant id."""
+    assert_valid_tenant(tenant)
+    prefix = f"{TENANT_SUBJECT_PREFIX}.{tenant}."
+    if not wire_subject.startswith(prefix):
+        raise InvalidSubjectError(wire_subject, f'not in tenant "{tenant}" (subjects start with "{prefix}")')
+    return wire_subject[len(prefix) :]
+
+
+def tenant_inbox_prefix(tenant: str) -> str:
+    """The inbox prefix of a tenant's connections: request replies arrive on ``_INBOX_<tenant>.…``."""
+    assert_valid_tenant(tenant)
+    return f"_INBOX_{tenant}"
+
+
+def tenant_permissions(tenant: str) -> dict[str, list[str]]:
+    """What a tenant's NATS user may publish and subscribe to: its namespace and its inboxes, nothing else."""
+    allowed = [tenant_subject(tenant, ">"), f"{tenant_inbox_prefix(tenant)}.>"]
+    return {"publish": list(allowed), "subscribe": list(allowed)}
