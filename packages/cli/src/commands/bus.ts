@@ -141,7 +141,7 @@ export function registerBusCommands(program: Command): void {
         { deadLetter: false },
       );
       await bus.flush();
-      process.stderr.write(`listening on ${pattern} at ${natsUrl(options)}\n`);
+      process.stderr.write(`listening on ${pattern} at ${natsUrl(options)}${bus.tenant ? ` (tenant ${bus.tenant}: t.${bus.tenant}.${pattern} on the wire)` : ''}\n`);
       process.once('SIGINT', finish);
       process.once('SIGTERM', finish);
       await done;
