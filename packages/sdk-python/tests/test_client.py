@@ -383,18 +383,21 @@ async def test_queue_group_and_worker_subjects(connect: ClientFactory) -> None:
     assert a.stats()["handled"] + b.stats()["handled"] == 11
 
 
+def tts_accepted(request: dict[str, Any], instance_id: str) -> dict[str, Any]:
+    """The reply of a TTS worker that takes the room of ``request``."""
+    return {
+        "request_id": request["request_id"],
+        "instance_id": instance_id,
+        "target_room": request["target_room"],
+        "worker_subject": worker_subject(Subjects.TTS_REQUEST, instance_id),
+    }
+
+
 async def test_request_and_respond(connect: ClientFactory) -> None:
     worker, caller = await connect(service="tts", instance_id="tts-1"), await connect()
 
     async def accept(payload: dict[str, Any], meta: MessageMeta) -> None:
-        await meta.respond(
-            {
-                "request_id": payload["request_id"],
-                "instance_id": "tts-1",
-                "target_room": payload["target_room"],
-                "worker_subject": worker_subject(Subjects.TTS_REQUEST, "tts-1"),
-            }
-        )
+        await meta.respond(tts_accepted(payload, "tts-1"))
 
     await worker.subscribe(Subjects.TTS_REQUEST, accept, queue="tts")
     await worker.flush()
@@ -535,14 +538,7 @@ async def test_tenant_request_replies_come_to_its_inbox(connect: ClientFactory, 
     async def accept(payload: dict[str, Any], meta: MessageMeta) -> None:
         replies.append(meta.reply_subject)
         assert meta.subject == Subjects.TTS_REQUEST
-        await meta.respond(
-            {
-                "request_id": payload["request_id"],
-                "instance_id": "tts-1",
-                "target_room": payload["target_room"],
-                "worker_subject": worker_subject(Subjects.TTS_REQUEST, "tts-1"),
-            }
-        )
+        await meta.respond(tts_accepted(payload, "tts-1"))
 
     await worker.subscribe(Subjects.TTS_REQUEST, accept, queue="tts")
     await worker.flush()
@@ -609,14 +605,7 @@ async def test_tenant_with_nkey_credentials(own_server: Callable[..., Any], tmp_
 
         async def accept(payload: dict[str, Any], meta: MessageMeta) -> None:
             got.put_nowait(meta.subject)
-            await meta.respond(
-                {
-                    "request_id": payload["request_id"],
-                    "instance_id": "tts-1",
-                    "target_room": payload["target_room"],
-                    "worker_subject": worker_subject(Subjects.TTS_REQUEST, "tts-1"),
-                }
-            )
+            await meta.respond(tts_accepted(payload, "tts-1"))
 
         await worker.subscribe(Subjects.TTS_REQUEST, accept)
         await worker.flush()

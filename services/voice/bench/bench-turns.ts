@@ -8,7 +8,8 @@
  *   - voice-to-voice at the listener;
  *   - barge-in latency: the user's speech starts → the agent's audio stops at the listener;
  *   - false interruptions: a backchannel or a noise burst that stops the agent; and resumes.
- * Prints a table, writes bench-results/turns.json. BENCH_MODES=smart-turn,vad chooses modes.
+ * Prints a table, writes bench-results/turns.json. BENCH_MODES=smart-turn,vad chooses modes,
+ * BENCH_KINDS=barge_in,… the kinds of scenario.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +28,8 @@ interface Scenario {
 }
 const data = JSON.parse(readFileSync(join(REPO_ROOT, 'services/voice/bench/turn-scenarios.json'), 'utf8')) as { speeds: number[]; scenarios: Scenario[] };
 const MODES = (process.env.BENCH_MODES ?? 'vad,smart-turn').split(',');
+/** BENCH_KINDS=barge_in,noise runs only scenarios of those kinds */
+const KINDS = process.env.BENCH_KINDS?.split(',');
 const LONG_ANSWER = 'Here is a short story. A fox lived at the edge of a quiet wood. Every night it crept into the village to look for food. One winter the snow was so deep that it could not get back.';
 
 const percentile = (values: number[], q: number) => {
@@ -59,6 +62,8 @@ interface ModeResult {
   v2v_ms: number[];
   pause_trials: Record<string, { trials: number; cut: number }>;
   barge_in_ms: number[];
+  /** of barge_in_ms: the user's speech starts → the voice worker publishes agent.tts.cancel */
+  barge_in_cancel_ms: number[];
   false_interruption: { trials: number; interrupted: number; resumed: number };
   backchannel: { trials: number; interrupted: number; resumed: number };
 }
@@ -90,6 +95,7 @@ async function runMode(mode: string): Promise<ModeResult> {
     v2v_ms: [],
     pause_trials: {},
     barge_in_ms: [],
+    barge_in_cancel_ms: [],
     false_interruption: { trials: 0, interrupted: 0, resumed: 0 },
     backchannel: { trials: 0, interrupted: 0, resumed: 0 },
   };
@@ -100,7 +106,7 @@ async function runMode(mode: string): Promise<ModeResult> {
     await user.ask(audioOf(['Hello.'], 160)); // the TTS worker joins the room
     const story = audioOf(['Please tell me a story.'], 160);
     for (const speed of data.speeds) {
-      for (const scenario of data.scenarios) {
+      for (const scenario of data.scenarios.filter((s) => !KINDS || KINDS.includes(s.kind))) {
         const before = requests!.messages.length;
         const cancelsBefore = cancels!.messages.length;
         if (scenario.kind === 'complete' || scenario.kind === 'pause') {
@@ -125,8 +131,14 @@ async function runMode(mode: string): Promise<ModeResult> {
         await new Promise((resolve) => setTimeout(resolve, 500));
         const interrupted = cancels!.messages.length > cancelsBefore;
         if (scenario.kind === 'barge_in') {
-          if (told.interruptedAt !== undefined && interrupted) result.barge_in_ms.push(stoppedAfter(told, told.interruptedAt));
-          process.stderr.write(`${mode} ${speed} wpm barge-in ${scenario.name}: stopped after ${Math.round(result.barge_in_ms.at(-1) ?? NaN)} ms\n`);
+          if (told.interruptedAt !== undefined && interrupted) {
+            result.barge_in_ms.push(stoppedAfter(told, told.interruptedAt));
+            // The story's previous answer may have been cancelled by this question: the barge-in's cancel is the first after the interruption.
+            const spokenAt = wallOffset + told.interruptedAt;
+            const cancel = cancels!.messages.slice(cancelsBefore).find((m) => parseTimestampMs(m.payload.timestamp) >= spokenAt);
+            if (cancel) result.barge_in_cancel_ms.push(parseTimestampMs(cancel.payload.timestamp) - spokenAt);
+          }
+          process.stderr.write(`${mode} ${speed} wpm barge-in ${scenario.name}: cancel sent after ${Math.round(result.barge_in_cancel_ms.at(-1) ?? NaN)} ms, stopped after ${Math.round(result.barge_in_ms.at(-1) ?? NaN)} ms\n`);
           continue;
         }
         // Resumed: a sentence of the story's turn sent to TTS after the cancel.
@@ -175,6 +187,7 @@ async function main(): Promise<void> {
     ]),
     ['barge-in median ms', (r) => fmt(percentile(r.barge_in_ms, 0.5))],
     ['barge-in p90 ms', (r) => fmt(percentile(r.barge_in_ms, 0.9))],
+    ['  speech → cancel median', (r) => fmt(percentile(r.barge_in_cancel_ms, 0.5))],
     ['backchannel stops agent', (r) => pct(rate(r.backchannel.interrupted, r.backchannel.trials))],
     ['noise stops agent', (r) => pct(rate(r.false_interruption.interrupted, r.false_interruption.trials))],
     ['backchannel interrupts', (r) => pct(rate(r.backchannel.interrupted - r.backchannel.resumed, r.backchannel.trials))],
