@@ -314,6 +314,21 @@ test('a backchannel over the agent resumes it; real words take the turn and canc
   assert.deepEqual(t.brain[1]!.previousTurns, [{ user: 'Tell me a story.', agent: 'Once upon', interrupted: true }]);
 });
 
+test('a backchannel between two sentences of an answer the brain is still sending: the agent goes on with the rest', () => {
+  const t = setup({ backchannels: true });
+  t.say('Tell me a story.');
+  t.partial('req-1', 0, 'Once upon a time.');
+  t.completed('req-1-s0'); // all said so far has played; the next sentence is still on its way
+  t.controller.speechStarted();
+  t.partial('req-1', 1, 'There was a fox.');
+  assert.equal(t.spoken.length, 1, 'held while the user speaks');
+  t.controller.speechEnded();
+  t.controller.transcript('Yeah.', t.clock.now());
+  assert.deepEqual(t.spoken.map((s) => s.text), ['Once upon a time.', 'There was a fox.'], 'the answer goes on where it was');
+  assert.equal(t.brain.length, 1, 'a backchannel is not a turn');
+  assert.deepEqual(t.brainCancels, [], 'the brain goes on too');
+});
+
 test('barge-in on the onset: the agent stops before the sound counts as speech; an onset that fades resumes it', () => {
   const t = setup({ backchannels: true });
   t.say('Tell me a story.');

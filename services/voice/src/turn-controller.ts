@@ -181,8 +181,11 @@ export class TurnController {
     const turn = this.turn;
     if (turn?.suspended) {
       // already stopped for the user: their words decide
-    } else if (turn && turn.pending.size > 0) this.bargeIn(turn);
-    else if (turn) this.goOn(turn);
+    } else if (turn && (turn.pending.size > 0 || turn.spoken.length > 0)) {
+      // Over the agent, or between two of its sentences while the brain sends the next: an
+      // interruption all the same, which a backchannel or a noise does not end.
+      this.bargeIn(turn);
+    } else if (turn) this.goOn(turn);
     this.state = 'user_speaking';
   }
 
