@@ -35,24 +35,29 @@ let operator: NatsConnection;
 /** every message the operator saw on the wire, by subject */
 const wire: string[] = [];
 
+/** The errors the server sent each raw connection (permissions violations), in order. */
+const serverErrors = new WeakMap<NatsConnection, string[]>();
+
 /** A plain NATS connection with a user's key: what a tenant can do with its credentials, bus or not. */
 async function rawConnection(name: string, inboxPrefix?: string): Promise<NatsConnection> {
   const nc = await connect({ servers: nats.url, authenticator: nkeyAuthenticator(seedOf(name)), ...(inboxPrefix ? { inboxPrefix } : {}) });
   raw.push(nc);
+  const errors: string[] = [];
+  serverErrors.set(nc, errors);
+  void (async () => {
+    for await (const status of nc.status()) if (status.type === 'error') errors.push(String(status.error.message));
+  })();
   return nc;
 }
 
-/** Waits for the server's verdict on what `nc` just sent: a permissions violation, or none. */
-async function violations(nc: NatsConnection, act: () => void | Promise<unknown>): Promise<string[]> {
-  const seen: string[] = [];
-  const watching = (async () => {
-    for await (const status of nc.status()) if (status.type === 'error') seen.push(String(status.error.message));
-  })();
-  await act();
+/** The server's verdicts on what `act` sends through `nc`: its permissions violations, or none. */
+async function violations(nc: NatsConnection, act: () => void): Promise<string[]> {
+  const errors = serverErrors.get(nc)!;
+  const before = errors.length;
+  act();
   await nc.flush().catch(() => {});
   await new Promise((resolve) => setTimeout(resolve, 200));
-  void watching;
-  return seen;
+  return errors.slice(before);
 }
 
 before(async () => {

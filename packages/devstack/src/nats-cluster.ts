@@ -83,8 +83,8 @@ export async function startNatsCluster(allPorts: readonly NatsNodePorts[], optio
         return child;
       },
       async start() {
-        const launcher = options.launcher?.(index) ?? [];
-        child = launcher.length ? startProcess(launcher[0]!, [...launcher.slice(1), binary, ...args]) : startProcess(binary, args);
+        const [command, ...rest] = [...(options.launcher?.(index) ?? []), binary, ...args];
+        child = startProcess(command!, rest);
         await child.waitForOutput(/Server is ready/, 10_000);
       },
       async kill() {

@@ -58,9 +58,15 @@ class TenantStore {
     return join(this.dir, `${name}.nk`);
   }
 
-  /** The users so far; the operator is created on first use. */
-  load(): TenantUsers {
-    if (existsSync(this.usersFile)) return JSON.parse(readFileSync(this.usersFile, 'utf8')) as TenantUsers;
+  /** The users so far; none (undefined) before the first `add`. */
+  load(): TenantUsers | undefined {
+    return existsSync(this.usersFile) ? (JSON.parse(readFileSync(this.usersFile, 'utf8')) as TenantUsers) : undefined;
+  }
+
+  /** The users so far, or a new store with its operator (the first `add`). */
+  loadOrCreate(): TenantUsers {
+    const users = this.load();
+    if (users) return users;
     mkdirSync(this.dir, { recursive: true });
     return { operator: { public_key: this.newUser(OPERATOR) }, tenants: {} };
   }
@@ -109,7 +115,7 @@ export function registerTenantCommands(program: Command): void {
       }
       if (id === OPERATOR) throw new CliError(`"${OPERATOR}" names the operator's key; choose another tenant id`);
       const store = new TenantStore(resolve(options.dir ?? DEFAULT_TENANTS_DIR));
-      const users = store.load();
+      const users = store.loadOrCreate();
       if (users.tenants[id]) throw new CliError(`tenant ${id} exists already (arc tenant remove ${id} first to give it a new key)`);
       users.tenants[id] = { public_key: store.newUser(id), added_at: new Date().toISOString() };
       store.save(users);
@@ -134,7 +140,7 @@ export function registerTenantCommands(program: Command): void {
     .action((id: string, options: { dir?: string; reload?: number }) => {
       const store = new TenantStore(resolve(options.dir ?? DEFAULT_TENANTS_DIR));
       const users = store.load();
-      if (!users.tenants[id]) throw new CliError(`no tenant ${id} in ${store.dir}`);
+      if (!users?.tenants[id]) throw new CliError(`no tenant ${id} in ${store.dir}`);
       delete users.tenants[id];
       store.save(users);
       rmSync(store.seedFile(id), { force: true });
@@ -147,8 +153,8 @@ export function registerTenantCommands(program: Command): void {
     .option(...dirOption)
     .action((options: { dir?: string }) => {
       const store = new TenantStore(resolve(options.dir ?? DEFAULT_TENANTS_DIR));
-      if (!existsSync(store.usersFile)) return console.log(`no tenants in ${store.dir}`);
       const users = store.load();
+      if (!users) return console.log(`no tenants in ${store.dir}`);
       for (const [id, user] of Object.entries(users.tenants)) console.log(`${id}\t${user.public_key}\tadded ${user.added_at}`);
     });
 }
