@@ -14,6 +14,7 @@ import { corpusWer, wordErrors } from './eval/wer.js';
 import { MoonshineStt } from './stt/moonshine.js';
 import { PiperVoice } from './tts/piper.js';
 import { SileroVad } from './vad/silero.js';
+import type { VadEvent } from './vad/types.js';
 
 const SENTENCES = [
   'The quick brown fox jumps over the lazy dog.',
@@ -255,6 +256,24 @@ describe('VAD (Silero v5)', () => {
     const resume = events[2] as { startMs: number };
     const resumedAt = ((8000 + first.length + gap) / 16000) * 1000;
     assert.ok(Math.abs(resume.startMs - resumedAt) < 250, `resume at ${resume.startMs} ms, speech again at ${resumedAt.toFixed(0)} ms`);
+  });
+
+  test('a gap comes before each pause, over the same speech, so work on it can start sooner', async () => {
+    const first = loadAudio(espeakWav('I would like to book a table', 'vad-pause-1'));
+    const second = loadAudio(espeakWav('for four people.', 'vad-pause-2'));
+    const audio = new Float32Array(8000 + first.length + 11_200 + second.length + 32000);
+    audio.set(first, 8000);
+    audio.set(second, 8000 + first.length + 11_200);
+    const stream = vad.stream({ minSilenceMs: 1500, pauseMs: 200, gapMs: 96, minSpeechMs: 120 });
+    const events: VadEvent[] = [];
+    for (let i = 0; i < audio.length; i += 320) events.push(...(await stream.push(audio.subarray(i, i + 320))));
+    const pauses = events.flatMap((e, i) => (e.type === 'pause' ? [i] : []));
+    assert.equal(pauses.length, 2);
+    for (const at of pauses) {
+      const gap: VadEvent | undefined = events.slice(0, at).findLast((e) => e.type === 'gap');
+      assert.deepEqual(gap && { ...gap, type: 'pause' }, events[at], 'the last gap before a pause covers the same speech');
+    }
+    assert.equal(events.filter((e) => e.type !== 'gap').length, 5, 'gaps add events, they change none');
   });
 
   test('silence, empty audio and ten minutes of silence contain no speech', async () => {

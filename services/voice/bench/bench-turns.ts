@@ -9,9 +9,10 @@
  *   - barge-in latency: the user's speech starts → the agent's audio stops at the listener;
  *   - false interruptions: a backchannel or a noise burst that stops the agent; and resumes.
  * Prints a table, writes bench-results/turns.json. BENCH_MODES=smart-turn,vad chooses modes,
- * BENCH_KINDS=barge_in,… the kinds of scenario.
+ * BENCH_KINDS=barge_in,… the kinds of scenario, BENCH_WORKER_LOG=<file> keeps the workers' info logs
+ * (each pause's judgment, with its probability and transcript) in that file.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dispose } from '@livekit/rtc-node';
 import { parseTimestampMs, preciseNowMs } from '@arc/contracts';
@@ -30,6 +31,7 @@ const data = JSON.parse(readFileSync(join(REPO_ROOT, 'services/voice/bench/turn-
 const MODES = (process.env.BENCH_MODES ?? 'vad,smart-turn').split(',');
 /** BENCH_KINDS=barge_in,noise runs only scenarios of those kinds */
 const KINDS = process.env.BENCH_KINDS?.split(',');
+const WORKER_LOG = process.env.BENCH_WORKER_LOG;
 const LONG_ANSWER = 'Here is a short story. A fox lived at the edge of a quiet wood. Every night it crept into the village to look for food. One winter the snow was so deep that it could not get back.';
 
 const percentile = (values: number[], q: number) => {
@@ -86,7 +88,7 @@ async function runMode(mode: string): Promise<ModeResult> {
     VOICE_TURN_DETECTOR: mode,
     VOICE_EOU_SILENCE_MS: '500',
     LOG_FORMAT: 'json',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: WORKER_LOG ? 'info' : 'warn',
   };
   const workers: ManagedProcess[] = ['voice', 'brain', 'tts'].map((name) => startProcess(process.execPath, [join(REPO_ROOT, 'services', name, 'dist', 'main.js')], { env }));
   const [requests, ttsRequests, ttsTargeted, cancels] = await Promise.all(['agent.brain.request', 'agent.tts.request', 'agent.tts.worker.*.request', 'agent.tts.cancel'].map((s) => collect(nats.url, s)));
@@ -158,6 +160,7 @@ async function runMode(mode: string): Promise<ModeResult> {
     await user.leave();
   } finally {
     await Promise.all(workers.map((w) => w.stop(10_000)));
+    if (WORKER_LOG) appendFileSync(WORKER_LOG, workers.map((w) => w.output()).join(''));
     await Promise.all([requests, ttsRequests, ttsTargeted, cancels].map((c) => c!.close()));
     await model.close();
     await livekit.stop();

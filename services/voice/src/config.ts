@@ -25,7 +25,21 @@ export const VoiceConfig = Type.Composite([SpeechConfig, Type.Object({
   }),
   VOICE_TURN_MODEL: Type.String({ minLength: 1, default: 'smart-turn-v3.2', description: 'end-of-turn model (manifest id), smart-turn mode' }),
   VOICE_TURN_PAUSE_MS: Type.Integer({ minimum: 50, maximum: 5_000, default: 200, description: 'smart-turn: silence after which the model judges whether the turn is over' }),
+  VOICE_TURN_STT_MS: Type.Integer({
+    minimum: 0,
+    maximum: 5_000,
+    default: 96,
+    description:
+      'smart-turn: after this much silence the turn so far is transcribed, so its words are ready (or nearly) when the pause is judged at VOICE_TURN_PAUSE_MS (0, or not below VOICE_TURN_PAUSE_MS: transcribed at the pause)',
+  }),
   VOICE_TURN_THRESHOLD: Type.Number({ minimum: 0.05, maximum: 0.95, default: 0.5, description: 'smart-turn: P(complete) at or above which a pause ends the turn' }),
+  VOICE_TURN_TEXT_SILENCE_MS: Type.Integer({
+    minimum: 100,
+    maximum: 10_000,
+    default: 500,
+    description:
+      'smart-turn: silence that ends a turn the model judged unfinished whose words read as a finished sentence (. ? or ! on a word a sentence ends on); at or above VOICE_TURN_MAX_SILENCE_MS the model alone decides',
+  }),
   VOICE_TURN_MAX_SILENCE_MS: Type.Integer({
     minimum: 100,
     maximum: 10_000,
@@ -60,7 +74,7 @@ export const VoiceConfig = Type.Composite([SpeechConfig, Type.Object({
     maximum: 5_000,
     default: 200,
     description:
-      'vad mode: after this much silence the utterance so far is transcribed at once, in case the pause ends it (0 = only at the end of the utterance); smart-turn mode transcribes at every VOICE_TURN_PAUSE_MS pause',
+      'vad mode: after this much silence the utterance so far is transcribed at once, in case the pause ends it (0 = only at the end of the utterance); smart-turn mode: VOICE_TURN_STT_MS',
   }),
   VOICE_MIN_SPEECH_MS: Type.Integer({ minimum: 50, maximum: 2_000, default: 250, description: 'speech shorter than this is noise: it neither starts a turn nor interrupts the agent' }),
   VOICE_MAX_TURN_MS: Type.Integer({ minimum: 1_000, maximum: 120_000, default: 20_000, description: 'a turn is cut after this much continuous speech' }),

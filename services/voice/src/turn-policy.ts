@@ -2,8 +2,10 @@
  * When is a pause the end of the user's turn? In smart-turn mode two judges look at it: the
  * end-of-turn model hears how the turn sounds (its probability of being complete), and the
  * transcript so far says how it reads. A sentence that stops on a word no sentence ends on
- * ("a table for", "my name is") is not over, whatever the model heard; otherwise the model
- * decides. A turn that is judged not over still ends after the VAD's maximum silence.
+ * ("a table for", "my name is") is not over, whatever the model heard. Otherwise the model
+ * decides; when it hears the speaker going on but the words read as a finished sentence ("What
+ * is the weather like in Paris today?"), the judges disagree, and the turn ends if the user stays
+ * quiet a little longer (VOICE_TURN_TEXT_SILENCE_MS) rather than after the VAD's maximum silence.
  */
 
 /** Words an English sentence does not end on: articles, prepositions, conjunctions, auxiliaries. */
@@ -15,12 +17,6 @@ const UNFINISHED_LAST_WORDS = new Set(
   ).split(' '),
 );
 
-/** The transcript stops on a word that leaves the sentence open. */
-export function endsUnfinished(transcript: string): boolean {
-  const words = transcript.toLowerCase().replace(/[’]/g, "'").match(/[a-z']+/g);
-  const last = words?.at(-1);
-  return last !== undefined && UNFINISHED_LAST_WORDS.has(last);
-}
 
 export interface PauseJudgment {
   /** the end-of-turn model's P(complete) */
@@ -29,10 +25,39 @@ export interface PauseJudgment {
   transcript: string;
 }
 
-/** Does this pause end the turn? No words at all (a noise, a breath) end it at once: there is nothing to wait for. */
-export function pauseEndsTurn(judgment: PauseJudgment, threshold: number): boolean {
-  if (!/[a-z0-9]/i.test(judgment.transcript)) return true;
-  return judgment.probability >= threshold && !endsUnfinished(judgment.transcript);
+/**
+ * Words a sentence may end on but often goes on from: prepositions that can close a sentence
+ * ("what is it like", "pick it up"). Words alone do not end a turn on one of them; the model must.
+ */
+const OPEN_LAST_WORDS = new Set('like up out off over around through after before near down back along across past since until under'.split(' '));
+
+const lastWord = (transcript: string) => transcript.toLowerCase().replace(/[’]/g, "'").match(/[a-z']+/g)?.at(-1);
+
+/** The transcript stops on a word that leaves the sentence open. */
+export function endsUnfinished(transcript: string): boolean {
+  const last = lastWord(transcript);
+  return last !== undefined && UNFINISHED_LAST_WORDS.has(last);
+}
+
+/**
+ * A finished sentence, by its words alone: it ends in . ? or ! (not a trailing "..."), on a word
+ * a sentence ends on and seldom goes on from.
+ */
+export function readsComplete(transcript: string): boolean {
+  const text = transcript.trim().replace(/["'”’)]+$/, '');
+  const last = lastWord(text);
+  return /[a-z0-9][.?!]$/i.test(text) && last !== undefined && !UNFINISHED_LAST_WORDS.has(last) && !OPEN_LAST_WORDS.has(last);
+}
+
+/** over: the turn ends now; over-if-quiet: it ends after a little more silence; not-over: keep listening. */
+export type PauseVerdict = 'over' | 'over-if-quiet' | 'not-over';
+
+/** What this pause is. No words at all (a noise, a breath) end the turn at once: there is nothing to wait for. */
+export function pauseVerdict(judgment: PauseJudgment, threshold: number): PauseVerdict {
+  if (!/[a-z0-9]/i.test(judgment.transcript)) return 'over';
+  if (endsUnfinished(judgment.transcript)) return 'not-over';
+  if (judgment.probability >= threshold) return 'over';
+  return readsComplete(judgment.transcript) ? 'over-if-quiet' : 'not-over';
 }
 
 /**

@@ -28,6 +28,9 @@ test('continuous speech is cut at the maximum turn length, once; its end adds no
 test('a pause judged the end of the turn ends the utterance there; speech after it is a new utterance, the VAD end adds none', () => {
   const cutter = new UtteranceCutter(16_000, 20_000);
   cutter.next([{ type: 'speech-start', startMs: 1_000 }], 24_000);
+  const before = cutter.pauseToken;
+  assert.deepEqual(cutter.next([{ type: 'gap', startMs: 1_000, endMs: 2_000 }], 33_600), [{ type: 'gap', startSample: 16_000, endSample: 32_000 }]);
+  assert.equal(cutter.pauseToken, before, 'a gap is no pause: a judgment of the pause before it still holds');
   assert.deepEqual(cutter.next([{ type: 'pause', startMs: 1_000, endMs: 2_000 }], 35_200), [{ type: 'pause', startSample: 16_000, endSample: 32_000 }]);
   const token = cutter.pauseToken;
   assert.deepEqual(cutter.endTurn(token, 32_000), [{ type: 'utterance', startSample: 16_000, endSample: 32_000, cut: false }, { type: 'speech-end' }]);

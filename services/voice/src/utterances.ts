@@ -15,6 +15,8 @@ export type UtteranceEvent =
   | { type: 'onset-dropped' }
   /** the user paused: this may be the whole utterance (transcribing it now saves time if so) */
   | { type: 'pause'; startSample: number; endSample: number }
+  /** a short quiet before what may become a pause: transcribing now has the words ready sooner */
+  | { type: 'gap'; startSample: number; endSample: number }
   | { type: 'utterance'; startSample: number; endSample: number; cut: boolean }
   | { type: 'speech-end' };
 
@@ -64,9 +66,9 @@ export class UtteranceCutter {
         out.push({ type: 'speech-start' });
         continue;
       }
-      if (event.type === 'pause') {
-        this.pauseCount++;
-        if (!this.cut && !this.endedEarly) out.push({ type: 'pause', startSample: this.speechStart!, endSample: this.samples(event.endMs) });
+      if (event.type === 'pause' || event.type === 'gap') {
+        if (event.type === 'pause') this.pauseCount++;
+        if (!this.cut && !this.endedEarly) out.push({ type: event.type, startSample: this.speechStart!, endSample: this.samples(event.endMs) });
         continue;
       }
       // speech-end

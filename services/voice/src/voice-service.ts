@@ -87,7 +87,7 @@ export class VoiceService {
   private readonly seenWebhooks = new Set<string>();
   /** sessions other voice workers started, by track sid (see CLAIM_TTL_MS) */
   private readonly claims = new Map<string, SessionClaim>();
-  private counts = { webhooksRejected: 0, webhooksRepeated: 0, duplicateSessions: 0, agentTracksIgnored: 0, busyNotices: 0, turnsEndedAtPause: 0, pausesMidTurn: 0, resumes: 0 };
+  private counts = { webhooksRejected: 0, webhooksRepeated: 0, duplicateSessions: 0, agentTracksIgnored: 0, busyNotices: 0, turnsEndedAtPause: 0, pausesMidTurn: 0, pausesOverIfQuiet: 0, resumes: 0 };
 
   constructor(private readonly options: VoiceServiceOptions) {
     const { bus, config, instanceId } = options;
@@ -171,6 +171,8 @@ export class VoiceService {
       // turn-taking, since the worker started
       turns_ended_at_pause: this.counts.turnsEndedAtPause + live.reduce((n, s) => n + s.turnJudgments.complete, 0),
       pauses_judged_mid_turn: this.counts.pausesMidTurn + live.reduce((n, s) => n + s.turnJudgments.incomplete, 0),
+      // the words read finished, the model heard more coming: the turn ends if the user stays quiet
+      pauses_over_if_quiet: this.counts.pausesOverIfQuiet + live.reduce((n, s) => n + s.turnJudgments.over_if_quiet, 0),
       interruptions_resumed: this.counts.resumes + live.reduce((n, s) => n + s.controller.resumes, 0),
       ...(samples.length ? { voice_to_voice_p50_ms: Math.round(samples[Math.floor(samples.length / 2)]!) } : {}),
     };
@@ -386,6 +388,7 @@ export class VoiceService {
           this.pastVoiceToVoice.push(...ended.voiceToVoiceSamples);
           this.counts.turnsEndedAtPause += ended.turnJudgments.complete;
           this.counts.pausesMidTurn += ended.turnJudgments.incomplete;
+          this.counts.pausesOverIfQuiet += ended.turnJudgments.over_if_quiet;
           this.counts.resumes += ended.controller.resumes;
           if (this.pastVoiceToVoice.length > MAX_KEPT_SAMPLES) this.pastVoiceToVoice.splice(0, this.pastVoiceToVoice.length - MAX_KEPT_SAMPLES);
           this.updateAdmission();

@@ -11,7 +11,7 @@ import { UtteranceBuffer, int16ToFloat32, type SttEngine, type Transcript, type 
 import type { VoiceConfig } from './config.js';
 import { RoomListener } from './room-listener.js';
 import { TurnController } from './turn-controller.js';
-import { isBackchannel, pauseEndsTurn } from './turn-policy.js';
+import { isBackchannel, pauseVerdict } from './turn-policy.js';
 import { UtteranceCutter, type UtteranceEvent } from './utterances.js';
 
 const SAMPLE_RATE = 16_000;
@@ -62,8 +62,10 @@ export class VoiceSession {
   private ended = false;
   /** Date.now() of the last frame of the user's audio (a live microphone sends frames all the time, silence included) */
   private lastAudioAt: number | undefined;
-  /** smart-turn judgments of this session's pauses */
-  readonly turnJudgments = { complete: 0, incomplete: 0, failed: 0 };
+  /** smart-turn judgments of this session's pauses (over_if_quiet: the words read finished, the model heard more coming) */
+  readonly turnJudgments = { complete: 0, incomplete: 0, over_if_quiet: 0, failed: 0 };
+  /** a pause that ends the turn once the audio reaches `atSample` with the user still quiet (the token unchanged) */
+  private quietEnd: { token: number; endSample: number; atSample: number } | undefined;
   private readonly backchannel: (text: string) => boolean;
 
   constructor(
@@ -74,7 +76,11 @@ export class VoiceSession {
     this.cutter = new UtteranceCutter(SAMPLE_RATE, config.VOICE_MAX_TURN_MS);
     // smart-turn: the model judges every pause; silence alone ends a turn only after the maximum.
     const silence = deps.turnDetector
-      ? { minSilenceMs: config.VOICE_TURN_MAX_SILENCE_MS, pauseMs: config.VOICE_TURN_PAUSE_MS }
+      ? {
+          minSilenceMs: config.VOICE_TURN_MAX_SILENCE_MS,
+          pauseMs: config.VOICE_TURN_PAUSE_MS,
+          ...(config.VOICE_TURN_STT_MS > 0 && config.VOICE_TURN_STT_MS < config.VOICE_TURN_PAUSE_MS ? { gapMs: config.VOICE_TURN_STT_MS } : {}),
+        }
       : {
           minSilenceMs: config.VOICE_EOU_SILENCE_MS,
           ...(config.VOICE_EARLY_STT_MS > 0 && config.VOICE_EARLY_STT_MS < config.VOICE_EOU_SILENCE_MS ? { pauseMs: config.VOICE_EARLY_STT_MS } : {}),
@@ -192,6 +198,11 @@ export class VoiceSession {
     this.audio.push(frame);
     const events = this.cutter.next(await this.vad.push(frame), this.audio.end);
     for (const event of events) this.onUtteranceEvent(event);
+    const quiet = this.quietEnd;
+    if (quiet && this.audio.end >= quiet.atSample) {
+      this.quietEnd = undefined;
+      for (const event of this.cutter.endTurn(quiet.token, quiet.endSample)) this.onUtteranceEvent(event);
+    }
     this.audio.dropBefore(this.cutter.keepFrom(this.audio.end));
   }
 
@@ -203,8 +214,13 @@ export class VoiceSession {
     if (event.type === 'speech-end') return this.turns.speechEnded();
     if (event.type === 'onset') return this.turns.speechOnset();
     if (event.type === 'onset-dropped') return this.turns.onsetFaded();
+    const { config } = this.deps;
+    // smart-turn: transcribed at the gap before the pause, the words are due when the pause is judged
+    if (event.type === 'gap') return this.transcribeEarly(event.startSample, event.endSample, config.VOICE_TURN_PAUSE_MS - config.VOICE_TURN_STT_MS);
     if (event.type === 'pause') {
-      this.transcribeEarly(event.startSample, event.endSample);
+      if (!this.transcribing(event.startSample, event.endSample)) {
+        this.transcribeEarly(event.startSample, event.endSample, this.deps.turnDetector ? 0 : config.VOICE_EOU_SILENCE_MS - config.VOICE_EARLY_STT_MS);
+      }
       if (this.deps.turnDetector) this.judgePause(event.startSample, event.endSample);
       return;
     }
@@ -214,16 +230,20 @@ export class VoiceSession {
     this.transcribe(event.startSample, event.endSample, speechEndAt);
   }
 
+  /** The early transcription in progress covers this audio. */
+  private transcribing(startSample: number, endSample: number): boolean {
+    return this.early?.startSample === startSample && this.early.endSample === endSample;
+  }
+
   /**
-   * The user paused: transcribe what was said so far at once. In vad mode it is due when the
-   * end-of-utterance silence would be over; in smart-turn mode now, as the pause may end the turn
-   * as soon as it is judged. If the pause ends the utterance, its transcript is ready or nearly
-   * so; if the user goes on, it is dropped. Either way it is published as an interim transcript.
+   * The user paused (or, in smart-turn mode, fell quiet for a moment): transcribe what was said
+   * so far, due in `dueInMs` — in vad mode when the end-of-utterance silence would be over, in
+   * smart-turn mode when the pause is judged. If the pause ends the utterance, its transcript is
+   * ready or nearly so; if the user goes on, it is dropped. Either way it is published as an
+   * interim transcript.
    */
-  private transcribeEarly(startSample: number, endSample: number): void {
+  private transcribeEarly(startSample: number, endSample: number, dueInMs: number): void {
     if (endSample - startSample < MIN_UTTERANCE_SAMPLES) return;
-    const { config } = this.deps;
-    const dueInMs = this.deps.turnDetector ? 0 : config.VOICE_EOU_SILENCE_MS - config.VOICE_EARLY_STT_MS;
     const transcript = this.deps.stt.transcribe(int16ToFloat32(this.audio.slice(startSample, endSample)), { dueInMs });
     transcript.then(
       (result) => this.publishInterim(result),
@@ -257,18 +277,21 @@ export class VoiceSession {
     // The model hears the silence so far too, as it was trained to.
     const audio = int16ToFloat32(this.audio.slice(startSample, this.audio.end));
     const askedAt = performance.now();
-    const early = this.early?.startSample === startSample && this.early.endSample === endSample ? this.early.transcript : undefined;
+    const early = this.transcribing(startSample, endSample) ? this.early!.transcript : undefined;
     Promise.all([detector.completeProbability(audio), early?.then((t) => t.text) ?? '']).then(
       ([probability, transcript]) => {
         if (this.ended) return;
+        const { config } = this.deps;
         // A backchannel over the agent, which waits stopped, is over at once: the agent goes on.
-        const complete = pauseEndsTurn({ probability, transcript }, this.deps.config.VOICE_TURN_THRESHOLD) || (this.turns.suspended && this.backchannel(transcript));
-        this.turnJudgments[complete ? 'complete' : 'incomplete']++;
+        const verdict = this.turns.suspended && this.backchannel(transcript) ? 'over' : pauseVerdict({ probability, transcript }, config.VOICE_TURN_THRESHOLD);
+        const waitsForQuiet = verdict === 'over-if-quiet' && config.VOICE_TURN_TEXT_SILENCE_MS < config.VOICE_TURN_MAX_SILENCE_MS;
+        this.turnJudgments[verdict === 'over' ? 'complete' : waitsForQuiet ? 'over_if_quiet' : 'incomplete']++;
         this.deps.logger.info(
-          { room: this.init.roomName, probability: Math.round(probability * 1000) / 1000, transcript, complete, judge_ms: Math.round(performance.now() - askedAt) },
-          complete ? 'pause judged the end of the turn' : 'pause judged mid-turn: listening on',
+          { room: this.init.roomName, probability: Math.round(probability * 1000) / 1000, transcript, verdict, judge_ms: Math.round(performance.now() - askedAt) },
+          verdict === 'over' ? 'pause judged the end of the turn' : waitsForQuiet ? 'pause judged the end of the turn if the user stays quiet' : 'pause judged mid-turn: listening on',
         );
-        if (complete) for (const event of this.cutter.endTurn(token, endSample)) this.onUtteranceEvent(event);
+        if (verdict === 'over') for (const event of this.cutter.endTurn(token, endSample)) this.onUtteranceEvent(event);
+        else if (waitsForQuiet) this.quietEnd = { token, endSample, atSample: endSample + this.audio.toSamples(config.VOICE_TURN_TEXT_SILENCE_MS) };
       },
       (error: Error) => {
         // The VAD's maximum silence still ends the turn.
@@ -280,9 +303,8 @@ export class VoiceSession {
 
   /** Transcriptions run one after another, so turns start in the order they were spoken. */
   private transcribe(startSample: number, endSample: number, speechEndAt: number): void {
-    const early = this.early;
+    const ready = this.transcribing(startSample, endSample) ? this.early!.transcript : undefined;
     this.early = undefined;
-    const ready = early && early.startSample === startSample && early.endSample === endSample ? early.transcript : undefined;
     const audio = ready ? undefined : this.audio.slice(startSample, endSample);
     this.sttChain = this.sttChain
       .then(async () => {

@@ -91,6 +91,7 @@ export class VadStream implements VadSegmenter {
   private lastSpeechEndMs = 0; // end of the last frame at or above the threshold
   private lastProbability = 0;
   private pauseSent = false;
+  private gapSent = false;
   private resumeStartMs: number | undefined; // first speech frame after a pause event
   private onsetRunStartMs: number | undefined; // first frame of the current run at or above the onset threshold
   private onsetSent = false;
@@ -141,6 +142,7 @@ export class VadStream implements VadSegmenter {
     this.speechStartMs = undefined;
     this.silenceStartMs = undefined;
     this.pauseSent = false;
+    this.gapSent = false;
     this.resumeStartMs = undefined;
     return events;
   }
@@ -184,6 +186,7 @@ export class VadStream implements VadSegmenter {
     if (p >= threshold) {
       this.lastSpeechEndMs = nowMs;
       this.silenceStartMs = undefined;
+      this.gapSent = false;
       if (this.pauseSent) {
         // Speech after a pause: it counts as the user going on once it lasts minSpeechMs (a click does not).
         this.resumeStartMs ??= frameStartMs;
@@ -217,7 +220,12 @@ export class VadStream implements VadSegmenter {
     if (p < this.neg) {
       this.silenceStartMs ??= frameStartMs;
       this.resumeStartMs = undefined;
-      const { pauseMs } = this.options;
+      const { pauseMs, gapMs } = this.options;
+      const quietMs = nowMs - this.silenceStartMs;
+      if (gapMs !== undefined && !this.gapSent && !this.pauseSent && quietMs >= gapMs && quietMs < (pauseMs ?? minSilenceMs)) {
+        this.gapSent = true;
+        events.push({ type: 'gap', startMs: this.padStart(this.speechStartMs as number), endMs: Math.min(this.lastSpeechEndMs + speechPadMs, nowMs) });
+      }
       if (pauseMs !== undefined && !this.pauseSent && nowMs - this.silenceStartMs >= pauseMs && nowMs - this.silenceStartMs < minSilenceMs) {
         this.pauseSent = true;
         events.push({ type: 'pause', startMs: this.padStart(this.speechStartMs as number), endMs: Math.min(this.lastSpeechEndMs + speechPadMs, nowMs) });
@@ -231,6 +239,7 @@ export class VadStream implements VadSegmenter {
         this.speechStartMs = undefined;
         this.silenceStartMs = undefined;
         this.pauseSent = false;
+        this.gapSent = false;
         this.resumeStartMs = undefined;
       }
     }

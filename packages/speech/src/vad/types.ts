@@ -32,6 +32,12 @@ export interface VadOptions {
   /** Emit a `pause` event after this much silence inside a segment (default: none). */
   pauseMs?: number;
   /**
+   * Emit a `gap` event after this much silence inside a segment, sooner than `pauseMs`: work a
+   * pause would need (a transcription of the speech so far) can start before the pause is there.
+   * Default: none.
+   */
+  gapMs?: number;
+  /**
    * Emit an `onset` event once speech at or above `onsetThreshold` has lasted this long, before
    * it counts as speech (minSpeechMs): barge-in acts on it. If it fades instead, `onset-dropped`
    * follows after `pauseMs` (or 200 ms) of quiet. Default: none.
@@ -50,6 +56,8 @@ export type VadEvent =
    * after minSilenceMs) or a pause (speech goes on). Lets work on the segment so far start early.
    */
   | { type: 'pause'; startMs: number; endMs: number }
+  /** a short quiet inside a segment (see VadOptions.gapMs), once per quiet; a pause may follow */
+  | { type: 'gap'; startMs: number; endMs: number }
   /** after a pause, speech again (for at least minSpeechMs) within the same segment: the user went on */
   | { type: 'resume'; startMs: number }
   /** the first onsetMs of what may be speech (see VadOptions.onsetMs) */
