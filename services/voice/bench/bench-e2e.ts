@@ -1,8 +1,8 @@
 /**
  * npm run bench:e2e — 20 turns through the real stack (nats-server, livekit-server, voice, brain,
  * TTS workers; the brain's model is the scripted OpenAI-compatible test server answering at zero
- * delay). Voice-to-voice = end of the user's audio → first agent audio at the listener. The
- * stages come from the events' timestamps on the bus. Prints a table, writes bench-results/e2e.json.
+ * delay). Voice-to-voice = end of the user's speech (not of its audio, which ends in quiet) →
+ * first agent audio at the listener. The stages come from the events' timestamps on the bus. Prints a table, writes bench-results/e2e.json.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -58,8 +58,14 @@ export interface TalkResult {
   speechFrameTimes: number[];
   /** agent audio, 16 kHz mono Int16, from its first speech frame to the end of the answer */
   answer: Int16Array;
-  /** end of the user's audio → first agent speech frame received (voice-to-voice), ms */
+  /**
+   * end of the user's speech → first agent speech frame received (voice-to-voice), ms. The end of
+   * speech is the question's last loud frame: quiet after it (synthesized speech ends in a few
+   * hundred ms of it) counts as waiting for the agent.
+   */
   voiceToVoiceMs: number | undefined;
+  /** quiet at the end of the question, before which its speech ended */
+  questionQuietTailMs: number;
   questionMs: number;
   answerMs: number;
 }
@@ -68,6 +74,14 @@ function frameRms(data: Int16Array): number {
   let sum = 0;
   for (const sample of data) sum += sample * sample;
   return Math.sqrt(sum / Math.max(1, data.length));
+}
+
+/** Quiet at the end of 16 kHz audio: the 20 ms frames after its last loud one. */
+function quietTailMs(audio: Int16Array): number {
+  const frame = (TALK_SAMPLE_RATE * FRAME_MS) / 1000;
+  let end = audio.length;
+  while (end > 0 && frameRms(audio.subarray(Math.max(0, end - frame), end)) < SPEECH_RMS) end -= frame;
+  return ((audio.length - Math.max(0, end)) / TALK_SAMPLE_RATE) * 1000;
 }
 
 /** One user in a room, for several turns. */
@@ -149,15 +163,15 @@ export class Conversation {
   async ask(question: Int16Array, options: AskOptions = {}): Promise<TalkResult> {
     await this.play(question);
     await this.source.waitForPlayout();
-    return this.answer(options, (question.length / TALK_SAMPLE_RATE) * 1000);
+    return this.answer(options, (question.length / TALK_SAMPLE_RATE) * 1000, quietTailMs(question));
   }
 
   /** Says nothing and records what the agent says (a notice, say) within `timeoutMs`. */
   listen(timeoutMs: number): Promise<TalkResult> {
-    return this.answer({}, 0, timeoutMs);
+    return this.answer({}, 0, 0, timeoutMs);
   }
 
-  private async answer(options: AskOptions, questionMs: number, answerTimeoutMs = this.options.answerTimeoutMs ?? 20_000): Promise<TalkResult> {
+  private async answer(options: AskOptions, questionMs: number, questionQuietTailMs: number, answerTimeoutMs = this.options.answerTimeoutMs ?? 20_000): Promise<TalkResult> {
     const questionEndedAt = performance.now();
     this.recorded = [];
     this.preRoll = [];
@@ -191,7 +205,8 @@ export class Conversation {
       ...(interruptedAt === undefined ? {} : { interruptedAt }),
       speechFrameTimes: this.speechFrameTimes,
       answer,
-      voiceToVoiceMs: this.firstSpeechAt === undefined ? undefined : this.firstSpeechAt - questionEndedAt,
+      voiceToVoiceMs: this.firstSpeechAt === undefined ? undefined : this.firstSpeechAt - questionEndedAt + questionQuietTailMs,
+      questionQuietTailMs,
       questionMs,
       answerMs: (answer.length / TALK_SAMPLE_RATE) * 1000,
     };

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_SENTENCE_CHARS, splitClauses, splitSentences } from './text.js';
+import { MAX_SENTENCE_CHARS, speakingUnits, splitClauses, splitSentences } from './text.js';
 
 test('sentences split at terminal punctuation, not at abbreviations, initials or decimals', () => {
   assert.deepEqual(splitSentences('Hello there. How are you? Fine!'), ['Hello there.', 'How are you?', 'Fine!']);
@@ -32,4 +32,15 @@ test('clauses keep their punctuation; numbers and abbreviations stay whole', () 
   assert.deepEqual(splitClauses('Dr. Smith is here…'), [{ text: 'Dr. Smith is here', punctuation: '.' }]);
   assert.deepEqual(splitClauses('?!...'), []);
   assert.deepEqual(splitClauses('Wait?!'), [{ text: 'Wait', punctuation: '!' }]);
+});
+
+test('a first sentence is spoken in two parts: at a clause mark among its first words, or when long', () => {
+  const first = (text: string) => speakingUnits(text, { shortFirstChunk: true }).map((unit) => unit.text);
+  assert.deepEqual(first('Sure, I can help with that.'), ['Sure,', 'I can help with that.']);
+  assert.deepEqual(first('Well, that is it. Bye.'), ['Well,', 'that is it.', 'Bye.']);
+  assert.deepEqual(first('It is 2:46 pm, utc.'), ['It is 2:46 pm, utc.'], 'too short a rest: one part');
+  assert.deepEqual(first('Yes, sure.'), ['Yes, sure.'], 'too short a sentence: one part');
+  assert.deepEqual(first('I can help you book a table for four people tonight.'), ['I can help you', 'book a table for four people tonight.'], 'a long one without a clause mark');
+  assert.deepEqual(first('I would like to go to the beach tomorrow.'), ['I would like', 'to go to the beach tomorrow.'], 'before a word that starts a phrase');
+  assert.deepEqual(speakingUnits('Sure, I can help with that.').map((unit) => unit.text), ['Sure, I can help with that.'], 'only when asked');
 });

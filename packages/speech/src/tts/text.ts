@@ -87,6 +87,8 @@ export interface SpeakingUnit {
 
 /** A first sentence of at least this many words is spoken in two parts (see speakingUnits). */
 const FIRST_CHUNK_MIN_WORDS = 8;
+/** ...and one of at least this many, when a clause mark ends one of its first words ("Sure, I can help."). */
+const FIRST_CLAUSE_MIN_WORDS = 4;
 /** Words a phrase may begin with: cutting before one keeps the first part a natural phrase. */
 const PHRASE_STARTS = new Set(['in', 'on', 'at', 'to', 'for', 'from', 'with', 'of', 'by', 'about', 'and', 'but', 'or', 'so', 'because', 'when', 'while', 'if', 'that', 'which', 'who', 'after', 'before', 'until']);
 
@@ -94,8 +96,9 @@ const PHRASE_STARTS = new Set(['in', 'on', 'at', 'to', 'for', 'from', 'with', 'o
  * What to synthesize, in order: the sentences of `text`, each followed by `sentenceSilenceMs`
  * of silence except the last. With `shortFirstChunk`, a long first sentence is spoken in two
  * parts so its first part, synthesized alone, plays sooner: synthesis time grows with length,
- * and the listener waits only for the first part. The cut is at a clause mark or before a word
- * that starts a phrase, within the first few words, else after the fourth word.
+ * and the listener waits only for the first part. The cut is at a clause mark within the first
+ * five words (a sentence of four words or more: "Sure," then the rest), else, in a sentence of
+ * eight words or more, before a word that starts a phrase, or after the fourth word.
  */
 export function speakingUnits(text: string, options: { sentenceSilenceMs?: number; shortFirstChunk?: boolean } = {}): SpeakingUnit[] {
   const sentences = splitSentences(text);
@@ -104,14 +107,12 @@ export function speakingUnits(text: string, options: { sentenceSilenceMs?: numbe
   const first = units[0];
   if (!first || !options.shortFirstChunk) return units;
   const words = first.text.split(' ');
-  if (words.length < FIRST_CHUNK_MIN_WORDS) return units;
-  let cut = 4;
-  for (let i = 2; i <= 5; i++) {
-    if (/[,;:]$/.test(words[i - 1]!)) {
-      cut = i;
-      break;
-    }
-    if (i >= 3 && PHRASE_STARTS.has(words[i]!.toLowerCase())) {
+  if (words.length < FIRST_CLAUSE_MIN_WORDS) return units;
+  const clause = words.slice(0, 5).findIndex((word, i) => i < words.length - 2 && /[,;:]$/.test(word));
+  if (clause < 0 && words.length < FIRST_CHUNK_MIN_WORDS) return units;
+  let cut = clause >= 0 ? clause + 1 : 4;
+  for (let i = 3; clause < 0 && i <= 5; i++) {
+    if (PHRASE_STARTS.has(words[i]!.toLowerCase())) {
       cut = i;
       break;
     }
