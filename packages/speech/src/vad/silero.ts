@@ -221,12 +221,14 @@ export class VadStream implements VadSegmenter {
       this.silenceStartMs ??= frameStartMs;
       this.resumeStartMs = undefined;
       const { pauseMs, gapMs } = this.options;
-      const quietMs = nowMs - this.silenceStartMs;
+      // Quiet since the last confident speech frame: the probability takes a frame or two to fall
+      // below the hysteresis, and a pause is due after the speech, not after that fall.
+      const quietMs = nowMs - Math.min(this.silenceStartMs, this.lastSpeechEndMs);
       if (gapMs !== undefined && !this.gapSent && !this.pauseSent && quietMs >= gapMs && quietMs < (pauseMs ?? minSilenceMs)) {
         this.gapSent = true;
         events.push({ type: 'gap', startMs: this.padStart(this.speechStartMs as number), endMs: Math.min(this.lastSpeechEndMs + speechPadMs, nowMs) });
       }
-      if (pauseMs !== undefined && !this.pauseSent && nowMs - this.silenceStartMs >= pauseMs && nowMs - this.silenceStartMs < minSilenceMs) {
+      if (pauseMs !== undefined && !this.pauseSent && quietMs >= pauseMs && nowMs - this.silenceStartMs < minSilenceMs) {
         this.pauseSent = true;
         events.push({ type: 'pause', startMs: this.padStart(this.speechStartMs as number), endMs: Math.min(this.lastSpeechEndMs + speechPadMs, nowMs) });
       }

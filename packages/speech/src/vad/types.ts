@@ -29,7 +29,7 @@ export interface VadOptions {
   minSilenceMs: number;
   /** Added before the start and after the end of each segment. */
   speechPadMs: number;
-  /** Emit a `pause` event after this much silence inside a segment (default: none). */
+  /** Emit a `pause` event after this much silence inside a segment, counted from the end of the last frame at or above the threshold (default: none). */
   pauseMs?: number;
   /**
    * Emit a `gap` event after this much silence inside a segment, sooner than `pauseMs`: work a
