@@ -46,7 +46,7 @@ export function endsUnfinished(transcript: string): boolean {
 export function readsComplete(transcript: string): boolean {
   const text = transcript.trim().replace(/["'”’)]+$/, '');
   const last = lastWord(text);
-  return /[a-z0-9][.?!]$/i.test(text) && last !== undefined && !UNFINISHED_LAST_WORDS.has(last) && !OPEN_LAST_WORDS.has(last);
+  return /[a-z0-9][.?!]$/i.test(text) && last !== undefined && !endsUnfinished(text) && !OPEN_LAST_WORDS.has(last);
 }
 
 /** over: the turn ends now; over-if-quiet: it ends after a little more silence; not-over: keep listening. */

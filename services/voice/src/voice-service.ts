@@ -169,10 +169,10 @@ export class VoiceService {
       agent_tracks_ignored: this.counts.agentTracksIgnored,
       busy_notices: this.counts.busyNotices,
       // turn-taking, since the worker started
-      turns_ended_at_pause: this.counts.turnsEndedAtPause + live.reduce((n, s) => n + s.turnJudgments.complete, 0),
-      pauses_judged_mid_turn: this.counts.pausesMidTurn + live.reduce((n, s) => n + s.turnJudgments.incomplete, 0),
+      turns_ended_at_pause: this.counts.turnsEndedAtPause + live.reduce((n, s) => n + s.turnJudgments.over, 0),
+      pauses_judged_mid_turn: this.counts.pausesMidTurn + live.reduce((n, s) => n + s.turnJudgments['not-over'], 0),
       // the words read finished, the model heard more coming: the turn ends if the user stays quiet
-      pauses_over_if_quiet: this.counts.pausesOverIfQuiet + live.reduce((n, s) => n + s.turnJudgments.over_if_quiet, 0),
+      pauses_over_if_quiet: this.counts.pausesOverIfQuiet + live.reduce((n, s) => n + s.turnJudgments['over-if-quiet'], 0),
       interruptions_resumed: this.counts.resumes + live.reduce((n, s) => n + s.controller.resumes, 0),
       ...(samples.length ? { voice_to_voice_p50_ms: Math.round(samples[Math.floor(samples.length / 2)]!) } : {}),
     };
@@ -386,9 +386,9 @@ export class VoiceService {
         onEnded: (ended, reason) => {
           if (this.sessions.get(room) === ended) this.sessions.delete(room);
           this.pastVoiceToVoice.push(...ended.voiceToVoiceSamples);
-          this.counts.turnsEndedAtPause += ended.turnJudgments.complete;
-          this.counts.pausesMidTurn += ended.turnJudgments.incomplete;
-          this.counts.pausesOverIfQuiet += ended.turnJudgments.over_if_quiet;
+          this.counts.turnsEndedAtPause += ended.turnJudgments.over;
+          this.counts.pausesMidTurn += ended.turnJudgments['not-over'];
+          this.counts.pausesOverIfQuiet += ended.turnJudgments['over-if-quiet'];
           this.counts.resumes += ended.controller.resumes;
           if (this.pastVoiceToVoice.length > MAX_KEPT_SAMPLES) this.pastVoiceToVoice.splice(0, this.pastVoiceToVoice.length - MAX_KEPT_SAMPLES);
           this.updateAdmission();

@@ -11,10 +11,15 @@ import { UtteranceBuffer, int16ToFloat32, type SttEngine, type Transcript, type 
 import type { VoiceConfig } from './config.js';
 import { RoomListener } from './room-listener.js';
 import { TurnController } from './turn-controller.js';
-import { isBackchannel, pauseVerdict } from './turn-policy.js';
+import { isBackchannel, pauseVerdict, type PauseVerdict } from './turn-policy.js';
 import { UtteranceCutter, type UtteranceEvent } from './utterances.js';
 
 const SAMPLE_RATE = 16_000;
+const VERDICT_LOGS: Record<PauseVerdict, string> = {
+  over: 'pause judged the end of the turn',
+  'over-if-quiet': 'pause judged the end of the turn if the user stays quiet',
+  'not-over': 'pause judged mid-turn: listening on',
+};
 /** shorter utterances are not worth a transcription */
 const MIN_UTTERANCE_SAMPLES = SAMPLE_RATE / 10;
 
@@ -62,8 +67,8 @@ export class VoiceSession {
   private ended = false;
   /** Date.now() of the last frame of the user's audio (a live microphone sends frames all the time, silence included) */
   private lastAudioAt: number | undefined;
-  /** smart-turn judgments of this session's pauses (over_if_quiet: the words read finished, the model heard more coming) */
-  readonly turnJudgments = { complete: 0, incomplete: 0, over_if_quiet: 0, failed: 0 };
+  /** smart-turn judgments of this session's pauses (over-if-quiet: the words read finished, the model heard more coming) */
+  readonly turnJudgments: Record<PauseVerdict | 'failed', number> = { over: 0, 'over-if-quiet': 0, 'not-over': 0, failed: 0 };
   /** a pause that ends the turn once the audio reaches `atSample` with the user still quiet (the token unchanged) */
   private quietEnd: { token: number; endSample: number; atSample: number } | undefined;
   private readonly backchannel: (text: string) => boolean;
@@ -218,7 +223,7 @@ export class VoiceSession {
     // smart-turn: transcribed at the gap before the pause, the words are due when the pause is judged
     if (event.type === 'gap') return this.transcribeEarly(event.startSample, event.endSample, config.VOICE_TURN_PAUSE_MS - config.VOICE_TURN_STT_MS);
     if (event.type === 'pause') {
-      if (!this.transcribing(event.startSample, event.endSample)) {
+      if (!this.earlyTranscript(event.startSample, event.endSample)) {
         this.transcribeEarly(event.startSample, event.endSample, this.deps.turnDetector ? 0 : config.VOICE_EOU_SILENCE_MS - config.VOICE_EARLY_STT_MS);
       }
       if (this.deps.turnDetector) this.judgePause(event.startSample, event.endSample);
@@ -230,9 +235,9 @@ export class VoiceSession {
     this.transcribe(event.startSample, event.endSample, speechEndAt);
   }
 
-  /** The early transcription in progress covers this audio. */
-  private transcribing(startSample: number, endSample: number): boolean {
-    return this.early?.startSample === startSample && this.early.endSample === endSample;
+  /** The early transcription of this audio, if one is in progress. */
+  private earlyTranscript(startSample: number, endSample: number): Promise<Transcript> | undefined {
+    return this.early?.startSample === startSample && this.early.endSample === endSample ? this.early.transcript : undefined;
   }
 
   /**
@@ -277,21 +282,22 @@ export class VoiceSession {
     // The model hears the silence so far too, as it was trained to.
     const audio = int16ToFloat32(this.audio.slice(startSample, this.audio.end));
     const askedAt = performance.now();
-    const early = this.transcribing(startSample, endSample) ? this.early!.transcript : undefined;
+    const early = this.earlyTranscript(startSample, endSample);
     Promise.all([detector.completeProbability(audio), early?.then((t) => t.text) ?? '']).then(
       ([probability, transcript]) => {
         if (this.ended) return;
         const { config } = this.deps;
         // A backchannel over the agent, which waits stopped, is over at once: the agent goes on.
-        const verdict = this.turns.suspended && this.backchannel(transcript) ? 'over' : pauseVerdict({ probability, transcript }, config.VOICE_TURN_THRESHOLD);
-        const waitsForQuiet = verdict === 'over-if-quiet' && config.VOICE_TURN_TEXT_SILENCE_MS < config.VOICE_TURN_MAX_SILENCE_MS;
-        this.turnJudgments[verdict === 'over' ? 'complete' : waitsForQuiet ? 'over_if_quiet' : 'incomplete']++;
+        const judged = this.turns.suspended && this.backchannel(transcript) ? 'over' : pauseVerdict({ probability, transcript }, config.VOICE_TURN_THRESHOLD);
+        // a quiet end no sooner than the maximum silence is the maximum silence
+        const verdict = judged === 'over-if-quiet' && config.VOICE_TURN_TEXT_SILENCE_MS >= config.VOICE_TURN_MAX_SILENCE_MS ? 'not-over' : judged;
+        this.turnJudgments[verdict]++;
         this.deps.logger.info(
           { room: this.init.roomName, probability: Math.round(probability * 1000) / 1000, transcript, verdict, judge_ms: Math.round(performance.now() - askedAt) },
-          verdict === 'over' ? 'pause judged the end of the turn' : waitsForQuiet ? 'pause judged the end of the turn if the user stays quiet' : 'pause judged mid-turn: listening on',
+          VERDICT_LOGS[verdict],
         );
         if (verdict === 'over') for (const event of this.cutter.endTurn(token, endSample)) this.onUtteranceEvent(event);
-        else if (waitsForQuiet) this.quietEnd = { token, endSample, atSample: endSample + this.audio.toSamples(config.VOICE_TURN_TEXT_SILENCE_MS) };
+        else if (verdict === 'over-if-quiet') this.quietEnd = { token, endSample, atSample: endSample + this.audio.toSamples(config.VOICE_TURN_TEXT_SILENCE_MS) };
       },
       (error: Error) => {
         // The VAD's maximum silence still ends the turn.
@@ -303,7 +309,7 @@ export class VoiceSession {
 
   /** Transcriptions run one after another, so turns start in the order they were spoken. */
   private transcribe(startSample: number, endSample: number, speechEndAt: number): void {
-    const ready = this.transcribing(startSample, endSample) ? this.early!.transcript : undefined;
+    const ready = this.earlyTranscript(startSample, endSample);
     this.early = undefined;
     const audio = ready ? undefined : this.audio.slice(startSample, endSample);
     this.sttChain = this.sttChain

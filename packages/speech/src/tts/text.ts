@@ -110,12 +110,6 @@ export function speakingUnits(text: string, options: { sentenceSilenceMs?: numbe
   if (words.length < FIRST_CLAUSE_MIN_WORDS) return units;
   const clause = words.slice(0, 5).findIndex((word, i) => i < words.length - 2 && /[,;:]$/.test(word));
   if (clause < 0 && words.length < FIRST_CHUNK_MIN_WORDS) return units;
-  let cut = clause >= 0 ? clause + 1 : 4;
-  for (let i = 3; clause < 0 && i <= 5; i++) {
-    if (PHRASE_STARTS.has(words[i]!.toLowerCase())) {
-      cut = i;
-      break;
-    }
-  }
+  const cut = clause >= 0 ? clause + 1 : ([3, 4, 5].find((i) => PHRASE_STARTS.has(words[i]!.toLowerCase())) ?? 4);
   return [{ text: words.slice(0, cut).join(' '), silenceAfterMs: 0 }, { text: words.slice(cut).join(' '), silenceAfterMs: first.silenceAfterMs }, ...units.slice(1)];
 }

@@ -223,7 +223,7 @@ export class VadStream implements VadSegmenter {
       const { pauseMs, gapMs } = this.options;
       // Quiet since the last confident speech frame: the probability takes a frame or two to fall
       // below the hysteresis, and a pause is due after the speech, not after that fall.
-      const quietMs = nowMs - Math.min(this.silenceStartMs, this.lastSpeechEndMs);
+      const quietMs = nowMs - this.lastSpeechEndMs;
       if (gapMs !== undefined && !this.gapSent && !this.pauseSent && quietMs >= gapMs && quietMs < (pauseMs ?? minSilenceMs)) {
         this.gapSent = true;
         events.push({ type: 'gap', startMs: this.padStart(this.speechStartMs as number), endMs: Math.min(this.lastSpeechEndMs + speechPadMs, nowMs) });
