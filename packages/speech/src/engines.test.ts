@@ -276,6 +276,30 @@ describe('VAD (Silero v5)', () => {
     assert.equal(events.filter((e) => e.type !== 'gap').length, 5, 'gaps add events, they change none');
   });
 
+  test('barge-in onset: a word whose first sound Silero rates low ("Stop") is caught once that sound has lasted onsetMs', async () => {
+    const word = loadAudio(espeakWav('Stop, wait a moment please.', 'vad-onset'));
+    const lead = 8000;
+    const onsetAt = async (audio: Float32Array) => {
+      const stream = vad.stream({ minSilenceMs: 300, pauseMs: 200, minSpeechMs: 250, onsetMs: 96, onsetThreshold: 0.7 });
+      for (let i = 0; i < audio.length; i += 320) {
+        const onset = (await stream.push(audio.subarray(i, i + 320))).find((e) => e.type === 'onset');
+        if (onset) return { startMs: onset.startMs, atMs: ((i + 320) * 1000) / 16000 };
+      }
+      return undefined;
+    };
+    const audio = new Float32Array(lead + word.length + 16000);
+    audio.set(word, lead);
+    const wordMs = (lead * 1000) / 16000;
+    const onset = await onsetAt(audio);
+    assert.ok(onset, 'an onset');
+    // Silero is sure only from the vowel, ~130 ms in: 96 ms of it at 0.7 would make ~230 ms.
+    assert.ok(onset.atMs - wordMs <= 180, `onset ${onset.atMs - wordMs} ms into the word`);
+    assert.ok(Math.abs(onset.startMs - wordMs) <= 40, `the onset starts with the word's first sound (${onset.startMs - wordMs} ms from it)`);
+    const noise = new Float32Array(lead + 2400 + 16000);
+    for (let i = lead; i < lead + 2400; i++) noise[i] = (Math.random() - 0.5) * 0.5;
+    assert.equal(await onsetAt(noise), undefined, 'a 150 ms burst of white noise is no onset');
+  });
+
   test('silence, empty audio and ten minutes of silence contain no speech', async () => {
     assert.deepEqual(await vad.segments(new Float32Array(0)), []);
     assert.deepEqual(await vad.segments(new Float32Array(16000 * 600)), []);

@@ -10,8 +10,9 @@
  *   - barge-in latency: the user's speech starts → the agent's audio stops at the listener;
  *   - false interruptions: a backchannel or a noise burst that stops the agent; and resumes.
  * Prints a table, writes bench-results/turns.json. BENCH_MODES=smart-turn,vad chooses modes,
- * BENCH_KINDS=barge_in,… the kinds of scenario, BENCH_WORKER_LOG=<file> keeps the workers' info logs
- * (each pause's judgment, with its probability and transcript) in that file.
+ * BENCH_KINDS=barge_in,… the kinds of scenario, BENCH_ROUNDS=3 runs them all three times (a p90 of ten
+ * trials is their slowest), BENCH_WORKER_LOG=<file> keeps the workers' info logs (each pause's
+ * judgment, with its probability and transcript) in that file.
  */
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,6 +34,7 @@ const MODES = (process.env.BENCH_MODES ?? 'vad,smart-turn').split(',');
 /** BENCH_KINDS=barge_in,noise runs only scenarios of those kinds */
 const KINDS = process.env.BENCH_KINDS?.split(',');
 const WORKER_LOG = process.env.BENCH_WORKER_LOG;
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 1));
 const LONG_ANSWER = 'Here is a short story. A fox lived at the edge of a quiet wood. Every night it crept into the village to look for food. One winter the snow was so deep that it could not get back.';
 
 const percentile = (values: number[], q: number) => {
@@ -111,7 +113,7 @@ async function runMode(mode: string): Promise<ModeResult> {
     const user = await Conversation.join({ livekitUrl: livekit.url, apiKey: livekit.apiKey, apiSecret: livekit.apiSecret, room: `turns-${mode}`, identity: 'bench-user' });
     await user.ask(audioOf(['Hello.'], 160)); // the TTS worker joins the room
     const story = audioOf(['Please tell me a story.'], 160);
-    for (const speed of data.speeds) {
+    for (const speed of Array.from({ length: ROUNDS }, () => data.speeds).flat()) {
       for (const scenario of data.scenarios.filter((s) => !KINDS || KINDS.includes(s.kind))) {
         const before = requests!.messages.length;
         const cancelsBefore = cancels!.messages.length;

@@ -1,6 +1,7 @@
 import { resolveModelFile } from '@arc/models';
 import { AudioInputError } from '../errors.js';
 import { FrameSplitter } from '../audio/framing.js';
+import { rms } from '../audio/pcm.js';
 import { createSession, ort } from '../providers.js';
 import { DEFAULT_SPEECH_SETTINGS, type SpeechSettings } from '../settings.js';
 import { DEFAULT_VAD_OPTIONS, type SpeechSegment, type VadEngine, type VadEvent, type VadOptions, type VadSegmenter } from './types.js';
@@ -10,6 +11,11 @@ export const VAD_SAMPLE_RATE = 16000;
 export const VAD_FRAME_SAMPLES = 512;
 /** ...preceded by the last 64 samples of the previous frame, as the reference wrapper does. */
 const CONTEXT_SAMPLES = 64;
+/** The quiet a sound is heard against: the quietest frame of the last 2 s... */
+const QUIET_WINDOW_FRAMES = 62;
+/** ...a frame this many times louder (10 dB) is sound; and never below this level (-50 dBFS). */
+const SOUND_OVER_QUIET = 3.2;
+const SOUND_MIN_LEVEL = 0.003;
 
 /** The Silero v5 model: one loaded session, shared by any number of streams. */
 export class SileroVad implements VadEngine {
@@ -96,6 +102,8 @@ export class VadStream implements VadSegmenter {
   private onsetRunStartMs: number | undefined; // first frame of the current run at or above the onset threshold
   private onsetSent = false;
   private onsetQuietStartMs: number | undefined;
+  private soundStartMs: number | undefined; // first frame of the current run of sound (loud or likely speech)
+  private readonly recentLevels: number[] = [];
   private samplesPushed = 0;
 
   constructor(
@@ -148,15 +156,21 @@ export class VadStream implements VadSegmenter {
   }
 
   /** Barge-in's early signal: a short run of likely speech, and whether it faded without becoming speech. */
-  private trackOnset(p: number, frameStartMs: number, nowMs: number, events: VadEvent[]): void {
+  private trackOnset(frame: Float32Array, p: number, frameStartMs: number, nowMs: number, events: VadEvent[]): void {
     const { onsetMs, onsetThreshold = this.options.threshold, pauseMs = 200, minSpeechMs } = this.options;
     if (onsetMs === undefined || onsetMs >= minSpeechMs) return;
+    const level = rms(frame);
+    const quiet = this.recentLevels.length === 0 ? 0 : Math.min(...this.recentLevels);
+    if (this.recentLevels.push(level) > QUIET_WINDOW_FRAMES) this.recentLevels.shift();
+    if (p >= onsetThreshold || level >= Math.max(SOUND_MIN_LEVEL, quiet * SOUND_OVER_QUIET)) this.soundStartMs ??= frameStartMs;
+    else this.soundStartMs = undefined;
     if (p >= onsetThreshold) {
       this.onsetQuietStartMs = undefined;
       this.onsetRunStartMs ??= frameStartMs;
-      if (!this.onsetSent && nowMs - this.onsetRunStartMs >= onsetMs) {
+      const clearly = p >= (onsetThreshold + 1) / 2 && this.soundStartMs !== undefined && nowMs - this.soundStartMs >= onsetMs;
+      if (!this.onsetSent && (clearly || nowMs - this.onsetRunStartMs >= onsetMs)) {
         this.onsetSent = true;
-        events.push({ type: 'onset', startMs: this.onsetRunStartMs });
+        events.push({ type: 'onset', startMs: clearly ? this.soundStartMs! : this.onsetRunStartMs });
       }
       return;
     }
@@ -182,7 +196,7 @@ export class VadStream implements VadSegmenter {
     this.lastProbability = p;
     const nowMs = this.positionMs;
     const { threshold, minSpeechMs, minSilenceMs, speechPadMs } = this.options;
-    if (!this.triggered) this.trackOnset(p, frameStartMs, nowMs, events);
+    if (!this.triggered) this.trackOnset(frame, p, frameStartMs, nowMs, events);
     if (p >= threshold) {
       this.lastSpeechEndMs = nowMs;
       this.silenceStartMs = undefined;

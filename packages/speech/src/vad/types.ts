@@ -41,6 +41,11 @@ export interface VadOptions {
    * Emit an `onset` event once speech at or above `onsetThreshold` has lasted this long, before
    * it counts as speech (minSpeechMs): barge-in acts on it. If it fades instead, `onset-dropped`
    * follows after `pauseMs` (or 200 ms) of quiet. Default: none.
+   *
+   * Silero rates a word's first fricative or plosive low ("Stop", "Sorry": 100–130 ms near 0 on
+   * espeak). So an onset also comes as soon as a frame is clearly speech (halfway from
+   * `onsetThreshold` to 1) after the sound that led into it has lasted `onsetMs`: frames louder
+   * than the quiet before them, or likely speech, without a break.
    */
   onsetMs?: number;
   /** speech probability of an onset (default: threshold) */
