@@ -193,10 +193,10 @@ export class TurnController {
    * VAD: a short window of likely speech while the agent talks: stop it now (barge-in), before
    * it counts as speech. If it fades without becoming speech, onsetFaded() resumes.
    */
-  speechOnset(): void {
+  speechOnset(soundMs?: number): void {
     const turn = this.turn;
     if (this.state === 'ended' || !turn || turn.suspended || turn.pending.size === 0) return;
-    this.bargeIn(turn);
+    this.bargeIn(turn, soundMs);
     this.onsetOnly = true;
   }
 
@@ -400,8 +400,8 @@ export class TurnController {
    * sentences that played out, and of those cut, the words TTS reports as heard (they arrive
    * with its cancelled completions, shortly after).
    */
-  private bargeIn(turn: Turn): void {
-    this.options.logger.info({ request_id: turn.requestId }, 'barge-in: cancelling agent speech');
+  private bargeIn(turn: Turn, soundMs?: number): void {
+    this.options.logger.info({ request_id: turn.requestId, ...(soundMs === undefined ? {} : { onset_sound_ms: Math.round(soundMs) }) }, 'barge-in: cancelling agent speech');
     this.options.ports.cancelSpeech(turn.traceId, 'barge_in');
     turn.history.interrupted = true;
     this.interrupted = turn;

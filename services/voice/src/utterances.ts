@@ -11,7 +11,7 @@ import type { VadEvent } from '@arc/speech';
 export type UtteranceEvent =
   | { type: 'speech-start' }
   /** what may be the start of speech (barge-in acts on it), and its fading without becoming speech */
-  | { type: 'onset' }
+  | { type: 'onset'; /** how long the sound had lasted when it became an onset, ms */ soundMs: number }
   | { type: 'onset-dropped' }
   /** the user paused: this may be the whole utterance (transcribing it now saves time if so) */
   | { type: 'pause'; startSample: number; endSample: number }
@@ -53,8 +53,12 @@ export class UtteranceCutter {
         out.push({ type: 'speech-start' });
         continue;
       }
-      if (event.type === 'onset' || event.type === 'onset-dropped') {
-        out.push({ type: event.type });
+      if (event.type === 'onset') {
+        out.push({ type: 'onset', soundMs: ((end - this.samples(event.startMs)) * 1000) / this.sampleRate });
+        continue;
+      }
+      if (event.type === 'onset-dropped') {
+        out.push({ type: 'onset-dropped' });
         continue;
       }
       if (event.type === 'resume') {

@@ -217,7 +217,7 @@ export class VoiceSession {
       return this.turns.speechStarted();
     }
     if (event.type === 'speech-end') return this.turns.speechEnded();
-    if (event.type === 'onset') return this.turns.speechOnset();
+    if (event.type === 'onset') return this.turns.speechOnset(event.soundMs);
     if (event.type === 'onset-dropped') return this.turns.onsetFaded();
     const { config } = this.deps;
     // smart-turn: transcribed at the gap before the pause, the words are due when the pause is judged
