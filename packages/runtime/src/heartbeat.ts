@@ -12,13 +12,18 @@ export interface HeartbeatSource {
 }
 
 const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+/**
+ * The event-loop delay histogram samples the loop every LAG_RESOLUTION_MS and records the time
+ * between samples, so an idle loop reads about LAG_RESOLUTION_MS: the lag is what lies beyond it.
+ */
+const LAG_RESOLUTION_MS = 10;
 
 /** Builds system.health.heartbeat payloads: process health plus bus metrics, per interval. */
 export class HeartbeatReporter {
   private readonly startedAt = Date.now();
   private lastCpu = process.cpuUsage();
   private lastAt = process.hrtime.bigint();
-  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
   private timer: NodeJS.Timeout | undefined;
   private lastBuilt: Omit<Heartbeat, 'timestamp'> | undefined;
 
@@ -33,7 +38,7 @@ export class HeartbeatReporter {
     this.lastCpu = process.cpuUsage();
     this.lastAt = now;
     const bus = this.source.bus.snapshot({ resetLatency: true });
-    const lagMs = this.loopDelay.count > 0 ? this.loopDelay.percentile(99) / 1e6 : 0;
+    const lagMs = this.loopDelay.count > 0 ? Math.max(0, this.loopDelay.percentile(99) / 1e6 - LAG_RESOLUTION_MS) : 0;
     this.loopDelay.reset();
     return {
       service: this.source.service,

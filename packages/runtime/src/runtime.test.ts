@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validatePayload } from '@arc/contracts';
 import { collect, silentLogger, startNatsServer } from '@arc/testkit';
-import { ConfigError, Type, defineWorker, loadConfig, startWorker } from './index.js';
+import { connectBus } from '@arc/bus';
+import { ConfigError, HeartbeatReporter, Type, defineWorker, loadConfig, startWorker } from './index.js';
 
 test('config: defaults, coercion, and errors naming the variable', () => {
   const schema = Type.Object({ ROOMS: Type.Integer({ minimum: 1, default: 4 }), FLAG: Type.Boolean({ default: false }) });
@@ -55,6 +56,27 @@ test('worker lifecycle: heartbeats carry every field; shutdown sends "stopping" 
   }
   assert.ok(periodic.uptime_seconds >= 0);
   assert.equal(periodic.interval_ms, 200);
+});
+
+test('event-loop lag: an idle loop reads near 0 (not the 10 ms sampling interval); a loop blocked for 60 ms reads 50–60 ms', async (t) => {
+  const nats = await startNatsServer();
+  const bus = await connectBus({ servers: nats.url, service: 'arc-lag-test' });
+  t.after(async () => {
+    await bus.close();
+    await nats.stop();
+  });
+  const reporter = new HeartbeatReporter({ service: 'arc-lag-test', bus, intervalMs: 1000, activeSessions: () => 0 });
+  t.after(() => reporter.stop());
+  reporter.build('healthy');
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const idle = reporter.build('healthy').metrics.event_loop_lag_ms ?? NaN;
+  assert.ok(idle < 8, `idle lag ${idle} ms`);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const until = performance.now() + 60;
+  while (performance.now() < until); // the loop blocked
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const blocked = reporter.build('healthy').metrics.event_loop_lag_ms ?? NaN;
+  assert.ok(blocked >= 45 && blocked < 120, `blocked lag ${blocked} ms`);
 });
 
 test('a worker whose start fails reports a critical system.service.error', async (t) => {
