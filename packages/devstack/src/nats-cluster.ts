@@ -105,7 +105,12 @@ export async function startNatsCluster(allPorts: readonly NatsNodePorts[], optio
     };
     return node;
   });
-  await Promise.all(nodes.map((node) => node.start()));
+  const started = await Promise.allSettled(nodes.map((node) => node.start()));
+  const failed = started.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  if (failed) {
+    await Promise.all(nodes.map((node) => node.stop()));
+    throw failed.reason;
+  }
   const size = nodes.length;
   await waitFor(async () => (await Promise.all(nodes.map((node) => node.routes()))).every((routes) => routes >= size - 1), 15_000, `a ${size}-node NATS cluster with all its routes`);
   if (options.jetstreamDir) {

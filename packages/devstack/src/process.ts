@@ -38,18 +38,21 @@ export function startProcess(command: string, args: string[], options: SpawnOpti
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
+  // Set before the waiters wake, so a wait for output ends as soon as the process has exited.
+  let exitedFlag = false;
   const exited = new Promise<number | null>((resolve) => {
     child.on('exit', (code, signal) => {
+      exitedFlag = true;
       for (const wake of waiters) wake();
       resolve(code ?? (signal ? 128 : null));
     });
     child.on('error', (error) => {
       output += `\n[spawn error] ${error.message}`;
+      exitedFlag = true;
+      for (const wake of waiters) wake();
       resolve(null);
     });
   });
-  let exitedFlag = false;
-  void exited.then(() => (exitedFlag = true));
 
   return {
     child,
