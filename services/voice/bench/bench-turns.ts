@@ -9,6 +9,9 @@
  *     with 260–390 ms of quiet; from the end of the audio, as earlier runs measured, is kept too);
  *   - barge-in latency: the user's speech starts → the agent's audio stops at the listener;
  *   - false interruptions: a backchannel or a noise burst that stops the agent; and resumes.
+ * Barge-in crosses LiveKit twice (the user's audio to the voice worker, the agent's silence to
+ * the listener), so each mode also measures, as its same-run floor, LiveKit's one-way audio
+ * latency through the same server: a tone captured by one participant → first heard by another.
  * Prints a table, writes bench-results/turns.json. BENCH_MODES=smart-turn,vad chooses modes,
  * BENCH_KINDS=barge_in,… the kinds of scenario, BENCH_ROUNDS=3 runs them all three times (a p90 of ten
  * trials is their slowest), BENCH_WORKER_LOG=<file> keeps the workers' info logs (each pause's
@@ -16,7 +19,8 @@
  */
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dispose } from '@livekit/rtc-node';
+import { AudioFrame, AudioSource, AudioStream, LocalAudioTrack, Room, RoomEvent, TrackKind, TrackPublishOptions, TrackSource, dispose, type RemoteTrack } from '@livekit/rtc-node';
+import { AccessToken } from 'livekit-server-sdk';
 import { parseTimestampMs, preciseNowMs } from '@arc/contracts';
 import { Conversation, type TalkResult } from '@arc/cli';
 import { concatAudio, espeakSpeech, float32ToInt16 } from '@arc/speech';
@@ -52,6 +56,56 @@ function noiseOf(kind: 'white' | 'reversed', ms: number): Int16Array {
   return float32ToInt16(espeakSpeech('hello there, how are you', { wordsPerMinute: 200 }).reverse().slice(0, 16 * ms));
 }
 
+/**
+ * LiveKit's one-way audio latency through `livekit`, ms per trial: a participant captures a
+ * tone after silence (a microphone's 100 ms queue and 20 ms frames, as the bench's user) → the
+ * first loud 20 ms frame another participant receives.
+ */
+async function oneWayAudioMs(livekit: { url: string; apiKey: string; apiSecret: string }, trials = 10): Promise<number[]> {
+  const join = async (identity: string) => {
+    const token = new AccessToken(livekit.apiKey, livekit.apiSecret, { identity });
+    token.addGrant({ roomJoin: true, room: 'transport-baseline', canPublish: true, canSubscribe: true });
+    const room = new Room();
+    await room.connect(livekit.url, await token.toJwt(), { autoSubscribe: true, dynacast: false });
+    return room;
+  };
+  const receiver = await join('baseline-rx');
+  const loudAt: number[] = [];
+  receiver.on(RoomEvent.TrackSubscribed, (track: RemoteTrack) => {
+    if (track.kind !== TrackKind.KIND_AUDIO) return;
+    void (async () => {
+      for await (const frame of new AudioStream(track, { sampleRate: 16_000, numChannels: 1, frameSizeMs: 20 }) as unknown as AsyncIterable<AudioFrame>) {
+        let sum = 0;
+        for (const v of frame.data) sum += v * v;
+        if (Math.sqrt(sum / frame.data.length) >= 300) loudAt.push(performance.now());
+      }
+    })();
+  });
+  const sender = await join('baseline-tx');
+  const source = new AudioSource(16_000, 1, 100);
+  const options = new TrackPublishOptions();
+  options.source = TrackSource.SOURCE_MICROPHONE;
+  await sender.localParticipant!.publishTrack(LocalAudioTrack.createAudioTrack('tone', source), options);
+  const silence = new Int16Array(320);
+  const tone = Int16Array.from({ length: 320 }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 16_000)));
+  const capture = (data: Int16Array, frames: number) =>
+    (async () => {
+      for (let i = 0; i < frames; i++) await source.captureFrame(new AudioFrame(data, 16_000, 1, 320));
+    })();
+  await capture(silence, 100);
+  const latencies: number[] = [];
+  for (let trial = 0; trial < trials; trial++) {
+    const heardBefore = loudAt.length;
+    const playsAt = performance.now() + source.queuedDuration;
+    await capture(tone, 15);
+    await capture(silence, 25);
+    if (loudAt.length > heardBefore) latencies.push(loudAt[heardBefore]! - playsAt);
+  }
+  await sender.disconnect();
+  await receiver.disconnect();
+  return latencies;
+}
+
 /** When the agent stopped: its last speech frame before a gap of 400 ms after `at`. */
 function stoppedAfter(result: TalkResult, at: number): number {
   let stopped = at;
@@ -71,6 +125,8 @@ interface ModeResult {
   barge_in_ms: number[];
   /** of barge_in_ms: the user's speech starts → the voice worker publishes agent.tts.cancel */
   barge_in_cancel_ms: number[];
+  /** the same-run floor: LiveKit's one-way audio latency (barge-in crosses it twice) */
+  livekit_one_way_ms: number[];
   false_interruption: { trials: number; interrupted: number; resumed: number };
   backchannel: { trials: number; interrupted: number; resumed: number };
 }
@@ -79,6 +135,7 @@ async function runMode(mode: string): Promise<ModeResult> {
   const nats = await startNatsServer();
   const port = await freePort();
   const livekit = await startLiveKitServer({ webhookUrls: [`http://127.0.0.1:${port}/livekit/webhook`] });
+  const oneWay = await oneWayAudioMs(livekit); // before the workers load their models
   const model = await startScriptedOpenAIServer({
     script: (request) => ({ type: 'text', text: request.lastUserMessage.toLowerCase().includes('story') ? LONG_ANSWER : 'Sure, I can help with that.' }),
   });
@@ -104,6 +161,7 @@ async function runMode(mode: string): Promise<ModeResult> {
     pause_trials: {},
     barge_in_ms: [],
     barge_in_cancel_ms: [],
+    livekit_one_way_ms: oneWay,
     false_interruption: { trials: 0, interrupted: 0, resumed: 0 },
     backchannel: { trials: 0, interrupted: 0, resumed: 0 },
   };
@@ -200,6 +258,8 @@ async function main(): Promise<void> {
     ['barge-in median ms', (r) => fmt(percentile(r.barge_in_ms, 0.5))],
     ['barge-in p90 ms', (r) => fmt(percentile(r.barge_in_ms, 0.9))],
     ['  speech → cancel median', (r) => fmt(percentile(r.barge_in_cancel_ms, 0.5))],
+    ['  speech → cancel p90', (r) => fmt(percentile(r.barge_in_cancel_ms, 0.9))],
+    ['LiveKit one-way median ms', (r) => fmt(percentile(r.livekit_one_way_ms, 0.5))],
     ['backchannel stops agent', (r) => pct(rate(r.backchannel.interrupted, r.backchannel.trials))],
     ['noise stops agent', (r) => pct(rate(r.false_interruption.interrupted, r.false_interruption.trials))],
     ['backchannel interrupts', (r) => pct(rate(r.backchannel.interrupted - r.backchannel.resumed, r.backchannel.trials))],
@@ -209,6 +269,7 @@ async function main(): Promise<void> {
   console.log(`${'turn-taking'.padEnd(26)}${MODES.map(col).join('')}`);
   for (const [label, value] of rows) console.log(`${label.padEnd(26)}${MODES.map((m) => col(value(results[m]!))).join('')}`);
   console.log("v2v and end of turn are measured from the end of the user's speech; 'from end of audio' includes the quiet espeak leaves after it");
+  console.log("LiveKit one-way = a tone through the same livekit-server, same run: barge-in crosses it twice (the user's speech in, the agent's silence out)");
   console.log('interrupts = the answer was given up (stopped and not resumed); stopped-then-resumed counts stops that the agent went on from');
   mkdirSync('bench-results', { recursive: true });
   writeFileSync('bench-results/turns.json', `${JSON.stringify({ at: new Date().toISOString(), modes: results }, null, 2)}\n`);
