@@ -6,6 +6,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MoonshineStt, PiperVoice, SileroVad, VAD_FRAME_SAMPLES, loadAudio } from '@arc/speech';
+import { percentile } from '@arc/testkit';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const RUNS = 5;
@@ -14,10 +15,6 @@ const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-const percentile = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
 };
 
 function speech(dir: string, text: string, name: string, seconds?: number): Float32Array {
@@ -67,7 +64,7 @@ async function main(): Promise<void> {
       frameMs.push(performance.now() - t);
     }
     add('VAD per 32 ms frame (mean)', frameMs.reduce((a, b) => a + b, 0) / frameMs.length, 'ms', 0.5);
-    add('VAD per 32 ms frame (p95)', percentile(frameMs, 95), 'ms');
+    add('VAD per 32 ms frame (p95)', percentile(frameMs, 0.95), 'ms');
     await vad.close();
 
     // --- STT: 1 s, 3 s, 8 s utterances, median of 5.
@@ -132,7 +129,7 @@ async function main(): Promise<void> {
       }
     }
     add('Phonemization per sentence (mean)', phonemeMs.reduce((a, b) => a + b, 0) / phonemeMs.length, 'ms', 15);
-    add('Phonemization per sentence (p95)', percentile(phonemeMs, 95), 'ms');
+    add('Phonemization per sentence (p95)', percentile(phonemeMs, 0.95), 'ms');
     await voice.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

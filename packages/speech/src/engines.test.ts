@@ -300,6 +300,37 @@ describe('VAD (Silero v5)', () => {
     assert.equal(await onsetAt(noise), undefined, 'a 150 ms burst of white noise is no onset');
   });
 
+  test('barge-in on sound: "Stop" gives a sound event 64 ms into its first sound, before Silero rates it speech; a noise burst sounds once and fades', async () => {
+    const word = loadAudio(espeakWav('Stop, wait a moment please.', 'vad-sound'));
+    const lead = 8000;
+    const eventsOf = async (audio: Float32Array) => {
+      const stream = vad.stream({ minSilenceMs: 300, pauseMs: 200, minSpeechMs: 250, onsetMs: 96, onsetThreshold: 0.7, soundOnsetMs: 64 });
+      const events: { type: string; atMs: number; startMs?: number }[] = [];
+      for (let i = 0; i < audio.length; i += 320) {
+        for (const e of await stream.push(audio.subarray(i, i + 320))) events.push({ type: e.type, atMs: ((i + 320) * 1000) / 16000, ...('startMs' in e ? { startMs: e.startMs } : {}) });
+      }
+      return events;
+    };
+    const wordMs = (lead * 1000) / 16000;
+    const audio = new Float32Array(lead + word.length + 16000);
+    audio.set(word, lead);
+    const events = await eventsOf(audio);
+    const sound = events.find((e) => e.type === 'sound');
+    const onset = events.find((e) => e.type === 'onset');
+    assert.ok(sound && onset, `a sound and an onset (${events.map((e) => e.type).join(', ')})`);
+    assert.ok(sound.atMs < onset.atMs, `the sound (${sound.atMs - wordMs} ms into the word) comes before the onset (${onset.atMs - wordMs} ms)`);
+    assert.ok(sound.atMs - wordMs <= 110, `sound ${sound.atMs - wordMs} ms into the word`);
+    assert.ok(events.some((e) => e.type === 'speech-start'), 'the word becomes speech');
+    assert.ok(!events.some((e) => e.type === 'onset-dropped'), 'a word does not fade');
+    // 150 ms of white noise, then 1 s of it: one sound event each, which fades; no onset, no speech
+    for (const ms of [150, 1000]) {
+      const noise = new Float32Array(lead + 16 * ms + 16000);
+      for (let i = lead; i < lead + 16 * ms; i++) noise[i] = (Math.random() - 0.5) * 0.5;
+      const heard = (await eventsOf(noise)).map((e) => e.type);
+      assert.deepEqual(heard, ['sound', 'onset-dropped'], `${ms} ms of white noise`);
+    }
+  });
+
   test('silence, empty audio and ten minutes of silence contain no speech', async () => {
     assert.deepEqual(await vad.segments(new Float32Array(0)), []);
     assert.deepEqual(await vad.segments(new Float32Array(16000 * 600)), []);

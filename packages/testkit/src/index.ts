@@ -16,3 +16,4 @@ export { startPulsar, PULSAR_LIB, type PulsarHandle } from './pulsar.js';
 export { startTestNatsCluster } from './nats-cluster.js';
 export type { NatsCluster, NatsNode } from '@arc/devstack';
 export { createHosts, hostsUnavailable, type NetHost, type NetHosts } from './hosts.js';
+export { percentile } from './stats.js';

@@ -12,17 +12,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectBus } from '@arc/bus';
 import { newTraceId } from '@arc/contracts';
-import { REPO_ROOT, silentLogger, startNatsServer, startProcess } from '@arc/testkit';
-import { startScriptedOpenAIServer } from '@arc/testkit';
+import { REPO_ROOT, percentile, silentLogger, startNatsServer, startProcess, startScriptedOpenAIServer } from '@arc/testkit';
 
 const REQUESTS = 200;
 const WARMUP = 100;
 const MODEL_FIRST_TOKEN_MS = 10;
 const TARGET_MEDIAN_MS = 5;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 const nats = await startNatsServer();
 const llm = await startScriptedOpenAIServer({
@@ -89,7 +85,7 @@ try {
 const stats = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const round = (v: number) => Math.round(v * 1000) / 1000;
-  return { median: round(percentile(sorted, 50)), p90: round(percentile(sorted, 90)), p99: round(percentile(sorted, 99)), max: round(sorted.at(-1)!) };
+  return { median: round(percentile(sorted, 0.5)), p90: round(percentile(sorted, 0.9)), p99: round(percentile(sorted, 0.99)), max: round(sorted.at(-1)!) };
 };
 const results = {
   benchmark: 'brain worker overhead: request published → first partial received, minus the model time to first token',

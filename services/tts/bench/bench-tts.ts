@@ -11,12 +11,11 @@ import { AccessToken } from 'livekit-server-sdk';
 import { AudioStream, Room, RoomEvent, TrackKind, dispose, type AudioFrame } from '@livekit/rtc-node';
 import { StickyRouter, connectBus } from '@arc/bus';
 import { preciseNowMs } from '@arc/contracts';
-import { REPO_ROOT, collect, startLiveKitServer, startNatsServer, startProcess, waitFor } from '@arc/testkit';
+import { REPO_ROOT, collect, percentile, startLiveKitServer, startNatsServer, startProcess, waitFor } from '@arc/testkit';
 
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const SENTENCE = 'Sure, it is ten past nine in the evening in Paris now.'; // 12 words
-const pct = (values: number[], q: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))] ?? NaN;
 
 async function main(): Promise<void> {
   const nats = await startNatsServer();
@@ -88,7 +87,7 @@ async function main(): Promise<void> {
   }
   console.log(`${'rooms'.padEnd(10)}${'captured p50'.padStart(14)}${'p99'.padStart(8)}${'received p50'.padStart(14)}${'p99'.padStart(8)}   (ms from request; first sentence of 12 words)`);
   for (const [key, r] of Object.entries(results)) {
-    console.log(`${key.padEnd(10)}${pct(r.captured, 0.5).toFixed(0).padStart(14)}${pct(r.captured, 0.99).toFixed(0).padStart(8)}${pct(r.received, 0.5).toFixed(0).padStart(14)}${pct(r.received, 0.99).toFixed(0).padStart(8)}`);
+    console.log(`${key.padEnd(10)}${percentile(r.captured, 0.5).toFixed(0).padStart(14)}${percentile(r.captured, 0.99).toFixed(0).padStart(8)}${percentile(r.received, 0.5).toFixed(0).padStart(14)}${percentile(r.received, 0.99).toFixed(0).padStart(8)}`);
   }
   console.log('target: first frame received ≤ 350 ms median at 1 room');
   mkdirSync('bench-results', { recursive: true });

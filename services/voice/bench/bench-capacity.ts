@@ -26,6 +26,7 @@ import {
   REPO_ROOT,
   collect,
   freePort,
+  percentile,
   startLiveKitServer,
   startNatsServer,
   startProcess,
@@ -49,10 +50,6 @@ const NODE_ARGS = list(process.env.BENCH_NODE_ARGS?.replaceAll(' ', ','), '');
 const P90_TARGET_MS = 1_500;
 const ANSWER = 'It is ten past nine in the evening in Paris.';
 
-const percentile = (values: readonly number[], q: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN;
-};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface WorkerFigures {

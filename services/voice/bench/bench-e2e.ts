@@ -10,18 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dispose } from '@livekit/rtc-node';
 import { parseTimestampMs, preciseNowMs } from '@arc/contracts';
-import { startScriptedOpenAIServer } from '@arc/testkit';
 import { Conversation } from '@arc/cli';
 import { float32ToInt16, loadAudio } from '@arc/speech';
-import { REPO_ROOT, collect, freePort, startLiveKitServer, startNatsServer, startProcess, type ManagedProcess } from '@arc/testkit';
+import { REPO_ROOT, collect, freePort, percentile, startLiveKitServer, startNatsServer, startProcess, startScriptedOpenAIServer, type ManagedProcess } from '@arc/testkit';
 
 const TURNS = Number(process.env.BENCH_TURNS ?? 20);
 const EOU_MS = 500;
 const HEARTBEAT_MS = 2000;
-const percentile = (values: number[], q: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN;
-};
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'arc-bench-e2e-'));

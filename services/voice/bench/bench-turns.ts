@@ -8,13 +8,14 @@
  *   - voice-to-voice at the listener, from the end of the user's speech (espeak ends its audio
  *     with 260–390 ms of quiet; from the end of the audio, as earlier runs measured, is kept too);
  *   - barge-in latency: the user's speech starts → the agent's audio stops at the listener;
- *   - false interruptions: a backchannel or a noise burst that stops the agent; and resumes.
+ *   - false interruptions: a backchannel or a noise burst (white noise, reversed speech, a cough,
+ *     knocks) that stops the agent; and resumes.
  * Barge-in crosses LiveKit twice (the user's audio to the voice worker, the agent's silence to
  * the listener), so each mode also measures, as its same-run floor, LiveKit's one-way audio
  * latency through the same server: a tone captured by one participant → first heard by another.
  * Prints a table, writes bench-results/turns.json. BENCH_MODES=smart-turn,vad chooses modes,
- * BENCH_KINDS=barge_in,… the kinds of scenario, BENCH_ROUNDS=3 runs them all three times (a p90 of ten
- * trials is their slowest), BENCH_WORKER_LOG=<file> keeps the workers' info logs (each pause's
+ * BENCH_KINDS=barge_in,… the kinds of scenario, BENCH_ROUNDS=3 runs them all three times (more
+ * trials for each p90; percentiles are by nearest rank), BENCH_WORKER_LOG=<file> keeps the workers' info logs (each pause's
  * judgment, with its probability and transcript) in that file.
  */
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,13 +25,14 @@ import { AccessToken } from 'livekit-server-sdk';
 import { parseTimestampMs, preciseNowMs } from '@arc/contracts';
 import { Conversation, type TalkResult } from '@arc/cli';
 import { concatAudio, espeakSpeech, float32ToInt16 } from '@arc/speech';
-import { REPO_ROOT, collect, freePort, startLiveKitServer, startNatsServer, startProcess, startScriptedOpenAIServer, type ManagedProcess } from '@arc/testkit';
+import { REPO_ROOT, collect, freePort, percentile, startLiveKitServer, startNatsServer, startProcess, startScriptedOpenAIServer, type ManagedProcess } from '@arc/testkit';
 
+type NoiseKind = 'white' | 'reversed' | 'cough' | 'knock';
 interface Scenario {
   kind: 'complete' | 'pause' | 'barge_in' | 'backchannel' | 'noise';
   name: string;
   parts?: (string | number)[];
-  noise?: 'white' | 'reversed';
+  noise?: NoiseKind;
   ms?: number;
 }
 const data = JSON.parse(readFileSync(join(REPO_ROOT, 'services/voice/bench/turn-scenarios.json'), 'utf8')) as { speeds: number[]; scenarios: Scenario[] };
@@ -41,19 +43,37 @@ const WORKER_LOG = process.env.BENCH_WORKER_LOG;
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 1));
 const LONG_ANSWER = 'Here is a short story. A fox lived at the edge of a quiet wood. Every night it crept into the village to look for food. One winter the snow was so deep that it could not get back.';
 
-const percentile = (values: number[], q: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN;
-};
 const rate = (hits: number, of: number) => (of ? hits / of : NaN);
+/** the target's noise bursts: 150 ms */
+const SHORT_NOISE_MS = 150;
 
 function audioOf(parts: (string | number)[], wordsPerMinute: number): Int16Array {
   return float32ToInt16(concatAudio(parts.map((part) => (typeof part === 'number' ? new Float32Array(16 * part) : espeakSpeech(part, { wordsPerMinute })))));
 }
 
-function noiseOf(kind: 'white' | 'reversed', ms: number): Int16Array {
-  if (kind === 'white') return Int16Array.from({ length: 16 * ms }, () => Math.round((Math.random() - 0.5) * 16_000));
-  return float32ToInt16(espeakSpeech('hello there, how are you', { wordsPerMinute: 200 }).reverse().slice(0, 16 * ms));
+function noiseOf(kind: NoiseKind, ms: number): Int16Array {
+  const samples = 16 * ms;
+  if (kind === 'white') return Int16Array.from({ length: samples }, () => Math.round((Math.random() - 0.5) * 16_000));
+  if (kind === 'cough') {
+    // a burst that starts at once and dies away, low-passed: a cough or a bump of the microphone
+    let low = 0;
+    return Int16Array.from({ length: samples }, (_, i) => {
+      low += 0.3 * ((Math.random() - 0.5) * 2 - low);
+      return Math.round(20_000 * low * Math.min(1, i / 160) * Math.exp(-i / (16 * 50)));
+    });
+  }
+  if (kind === 'knock') {
+    // three knocks 60 ms apart, each a click dying away in 15 ms
+    return Int16Array.from({ length: samples }, (_, i) => {
+      const since = i % (16 * 60);
+      return i < 16 * 180 ? Math.round((Math.random() - 0.5) * 24_000 * Math.exp(-since / (16 * 5))) : 0;
+    });
+  }
+  // espeak ends its audio in a few hundred ms of quiet: reversed, that would lead the burst
+  const speech = espeakSpeech('hello there, how are you', { wordsPerMinute: 200 });
+  let end = speech.length;
+  while (end > 0 && Math.abs(speech[end - 1]!) < 0.01) end--;
+  return float32ToInt16(speech.subarray(0, end).reverse().slice(0, samples));
 }
 
 /**
@@ -127,7 +147,9 @@ interface ModeResult {
   barge_in_cancel_ms: number[];
   /** the same-run floor: LiveKit's one-way audio latency (barge-in crosses it twice) */
   livekit_one_way_ms: number[];
+  /** noise bursts of up to 150 ms (the target's); longer ones, which STT may hear words in, apart */
   false_interruption: { trials: number; interrupted: number; resumed: number };
+  long_noise: { trials: number; interrupted: number; resumed: number };
   backchannel: { trials: number; interrupted: number; resumed: number };
 }
 
@@ -163,6 +185,7 @@ async function runMode(mode: string): Promise<ModeResult> {
     barge_in_cancel_ms: [],
     livekit_one_way_ms: oneWay,
     false_interruption: { trials: 0, interrupted: 0, resumed: 0 },
+    long_noise: { trials: 0, interrupted: 0, resumed: 0 },
     backchannel: { trials: 0, interrupted: 0, resumed: 0 },
   };
   const wallOffset = preciseNowMs() - performance.now();
@@ -215,7 +238,7 @@ async function runMode(mode: string): Promise<ModeResult> {
           interrupted &&
           storyRequest !== undefined &&
           [...ttsRequests!.messages, ...ttsTargeted!.messages].some((m) => String(m.payload.request_id).startsWith(`${storyRequest}-s`) && parseTimestampMs(m.payload.timestamp) > cancelAt);
-        const tally = scenario.kind === 'noise' ? result.false_interruption : result.backchannel;
+        const tally = scenario.kind !== 'noise' ? result.backchannel : scenario.ms! <= SHORT_NOISE_MS ? result.false_interruption : result.long_noise;
         tally.trials++;
         if (interrupted) tally.interrupted++;
         if (resumed) tally.resumed++;
@@ -261,16 +284,18 @@ async function main(): Promise<void> {
     ['  speech → cancel p90', (r) => fmt(percentile(r.barge_in_cancel_ms, 0.9))],
     ['LiveKit one-way median ms', (r) => fmt(percentile(r.livekit_one_way_ms, 0.5))],
     ['backchannel stops agent', (r) => pct(rate(r.backchannel.interrupted, r.backchannel.trials))],
-    ['noise stops agent', (r) => pct(rate(r.false_interruption.interrupted, r.false_interruption.trials))],
+    [`noise ≤ ${SHORT_NOISE_MS} ms stops agent`, (r) => pct(rate(r.false_interruption.interrupted, r.false_interruption.trials))],
     ['backchannel interrupts', (r) => pct(rate(r.backchannel.interrupted - r.backchannel.resumed, r.backchannel.trials))],
-    ['noise interrupts', (r) => pct(rate(r.false_interruption.interrupted - r.false_interruption.resumed, r.false_interruption.trials))],
+    [`noise ≤ ${SHORT_NOISE_MS} ms interrupts`, (r) => pct(rate(r.false_interruption.interrupted - r.false_interruption.resumed, r.false_interruption.trials))],
+    ['longer noise interrupts', (r) => pct(rate(r.long_noise.interrupted - r.long_noise.resumed, r.long_noise.trials))],
     ['stopped, then resumed', (r) => pct(rate(r.backchannel.resumed + r.false_interruption.resumed, r.backchannel.interrupted + r.false_interruption.interrupted))],
   ];
   console.log(`${'turn-taking'.padEnd(26)}${MODES.map(col).join('')}`);
   for (const [label, value] of rows) console.log(`${label.padEnd(26)}${MODES.map((m) => col(value(results[m]!))).join('')}`);
   console.log("v2v and end of turn are measured from the end of the user's speech; 'from end of audio' includes the quiet espeak leaves after it");
   console.log("LiveKit one-way = a tone through the same livekit-server, same run: barge-in crosses it twice (the user's speech in, the agent's silence out)");
-  console.log('interrupts = the answer was given up (stopped and not resumed); stopped-then-resumed counts stops that the agent went on from');
+  console.log('interrupts = the answer was given up (stopped and not resumed); stopped-then-resumed counts stops by backchannels and short noise that the agent went on from');
+  console.log('longer noise: reversed speech of 400 ms, in which STT may hear words ("We all have."): then it is a turn like any other');
   mkdirSync('bench-results', { recursive: true });
   writeFileSync('bench-results/turns.json', `${JSON.stringify({ at: new Date().toISOString(), modes: results }, null, 2)}\n`);
   console.log('wrote bench-results/turns.json');

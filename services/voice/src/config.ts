@@ -58,6 +58,13 @@ export const VoiceConfig = Type.Composite([SpeechConfig, Type.Object({
     default: 0.7,
     description: "speech probability of a barge-in: above VOICE_VAD_THRESHOLD, so the agent's own voice coming back through a speakerphone does not stop it",
   }),
+  VOICE_BARGE_IN_SOUND_MS: Type.Integer({
+    minimum: 0,
+    maximum: 2_000,
+    default: 64,
+    description:
+      'sound this long over the agent (10 dB over the quiet before it) stops it before the VAD rates it speech: the first sound of "Stop" or "Sorry" is rated low for 100 ms and more; a sound that fades resumes the agent, and a burst of such false stops (the agent heard back through a speaker) turns it off for the session; 0 = only likely speech stops the agent',
+  }),
   VOICE_INTERRUPTION_RESUME: Type.Boolean({
     default: true,
     description: 'speech over the agent stops it at once; if it holds no words (a noise) or only a backchannel, the agent goes on from the sentence it was cut in',

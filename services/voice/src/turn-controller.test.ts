@@ -345,3 +345,39 @@ test('barge-in on the onset: the agent stops before the sound counts as speech; 
   t.controller.transcript('Stop.', t.clock.now());
   assert.equal(t.brain.at(-1)!.userText, 'Stop.');
 });
+
+test('barge-in on sound alone: a sound that fades resumes; a burst of such false stops leaves the stopping to likely speech', () => {
+  const t = setup({ backchannels: true });
+  t.say('Tell me a story.');
+  t.partial('req-1', 0, 'Once upon a time.');
+  t.controller.speechOnset(64, 'sound');
+  assert.deepEqual(t.cancels, ['barge_in'], 'stopped on the sound');
+  t.controller.speechOnset(128, 'speech'); // the model rates it speech now: not a false stop
+  t.controller.onsetFaded();
+  assert.equal(t.spoken.length, 2, 'resumed');
+  for (let i = 0; i < 3; i++) {
+    t.clock.advance(2_000);
+    t.controller.speechOnset(64, 'sound');
+    t.controller.onsetFaded();
+  }
+  assert.equal(t.cancels.length, 4, 'three false stops on sound');
+  assert.equal(t.spoken.length, 5, 'each resumed');
+  assert.equal(t.controller.soundStopsOff, true, 'three within 10 s: sound alone stops the agent no more');
+  t.controller.speechOnset(64, 'sound');
+  assert.equal(t.cancels.length, 4, 'sound alone: the agent goes on');
+  t.controller.speechOnset(96, 'speech');
+  assert.equal(t.cancels.length, 5, 'likely speech still stops it');
+});
+
+test('false stops on sound spread over time do not turn sound stops off', () => {
+  const t = setup({ backchannels: true });
+  t.say('Tell me a story.');
+  t.partial('req-1', 0, 'Once upon a time.');
+  for (let i = 0; i < 4; i++) {
+    t.clock.advance(6_000);
+    t.controller.speechOnset(64, 'sound');
+    t.controller.onsetFaded();
+  }
+  assert.equal(t.cancels.length, 4);
+  assert.equal(t.controller.soundStopsOff, false);
+});

@@ -18,6 +18,11 @@
  */
 import type { BrainError, BrainPartial, BrainResponse, PreviousTurn, TtsCompleted, VoiceErrorType } from '@arc/contracts';
 import type { Logger } from '@arc/runtime';
+import type { OnsetCue } from './utterances.js';
+
+/** this many stops on sound alone that faded, each within this long of the first, turn them off */
+const FALSE_SOUND_STOPS_MAX = 3;
+const FALSE_SOUND_STOPS_WITHIN_MS = 10_000;
 
 export type TurnState = 'listening' | 'user_speaking' | 'transcribing' | 'thinking' | 'agent_speaking' | 'ended';
 
@@ -131,6 +136,12 @@ export class TurnController {
   private readonly clock: Clock;
   /** the agent was stopped by an onset that has not (yet) become speech */
   private onsetOnly = false;
+  /** ...and by a sound alone: no cue of speech has come since */
+  private soundOnly = false;
+  /** clock times of recent stops on a sound that faded without speech */
+  private falseSoundStops: number[] = [];
+  /** sound alone no longer stops the agent (false stops came in a burst: its own voice coming back?) */
+  soundStopsOff = false;
   /** answers resumed after a false interruption or a backchannel */
   resumes = 0;
   /** words of a turn the user went on from: they open the next transcript */
@@ -178,6 +189,7 @@ export class TurnController {
   speechStarted(): void {
     if (this.state === 'ended') return;
     this.onsetOnly = false;
+    this.soundOnly = false;
     const turn = this.turn;
     if (turn?.suspended) {
       // already stopped for the user: their words decide
@@ -190,14 +202,18 @@ export class TurnController {
   }
 
   /**
-   * VAD: a short window of likely speech while the agent talks: stop it now (barge-in), before
-   * it counts as speech. If it fades without becoming speech, onsetFaded() resumes.
+   * VAD: a short window of likely speech (or of sound, the first sound of "Stop") while the agent
+   * talks: stop it now (barge-in), before it counts as speech. If it fades without becoming
+   * speech, onsetFaded() resumes.
    */
-  speechOnset(soundMs?: number): void {
+  speechOnset(soundMs?: number, cue: OnsetCue = 'speech'): void {
     const turn = this.turn;
+    if (cue === 'speech') this.soundOnly = false;
+    if (cue === 'sound' && this.soundStopsOff) return;
     if (this.state === 'ended' || !turn || turn.suspended || turn.pending.size === 0) return;
-    this.bargeIn(turn, soundMs);
+    this.bargeIn(turn, soundMs, cue);
     this.onsetOnly = true;
+    this.soundOnly = cue === 'sound';
   }
 
   /** VAD: the onset that stopped the agent was not speech after all (a click, a bump). */
@@ -205,7 +221,25 @@ export class TurnController {
     const turn = this.turn;
     if (!this.onsetOnly || !turn?.suspended) return;
     this.onsetOnly = false;
+    if (this.soundOnly) this.falseSoundStop();
     this.resume(turn, '');
+  }
+
+  /**
+   * Sound that stops the agent and fades, again and again within a short time, is most likely the
+   * agent's own voice coming back (a speakerphone without echo cancellation): from then on only
+   * likely speech stops it, at the barge-in threshold.
+   */
+  private falseSoundStop(): void {
+    this.soundOnly = false;
+    const now = this.clock.now();
+    this.falseSoundStops = [...this.falseSoundStops.filter((at) => now - at < FALSE_SOUND_STOPS_WITHIN_MS), now];
+    if (this.falseSoundStops.length < FALSE_SOUND_STOPS_MAX) return;
+    this.soundStopsOff = true;
+    this.options.logger.warn(
+      { false_stops: this.falseSoundStops.length, within_ms: FALSE_SOUND_STOPS_WITHIN_MS },
+      'sound alone no longer stops the agent in this session: it stopped it for nothing again and again (the agent heard back?)',
+    );
   }
 
   /** VAD: the user stopped speaking; a transcript follows. */
@@ -400,8 +434,9 @@ export class TurnController {
    * sentences that played out, and of those cut, the words TTS reports as heard (they arrive
    * with its cancelled completions, shortly after).
    */
-  private bargeIn(turn: Turn, soundMs?: number): void {
-    this.options.logger.info({ request_id: turn.requestId, ...(soundMs === undefined ? {} : { onset_sound_ms: Math.round(soundMs) }) }, 'barge-in: cancelling agent speech');
+  private bargeIn(turn: Turn, soundMs?: number, cue?: OnsetCue): void {
+    const onset = soundMs === undefined ? {} : { onset_sound_ms: Math.round(soundMs), onset_cue: cue };
+    this.options.logger.info({ request_id: turn.requestId, ...onset }, 'barge-in: cancelling agent speech');
     this.options.ports.cancelSpeech(turn.traceId, 'barge_in');
     turn.history.interrupted = true;
     this.interrupted = turn;

@@ -67,8 +67,9 @@ test('utterance buffer: slices by absolute position across chunks, lets go of ol
   assert.equal(buffer.toSamples(buffer.toMs(320)), 320);
 });
 
-test('an onset says how long its sound had lasted; its fading passes through', () => {
+test('an onset (of likely speech, or of sound) says how long its sound had lasted; its fading passes through', () => {
   const cutter = new UtteranceCutter(16_000, 20_000);
-  assert.deepEqual(cutter.next([{ type: 'onset', startMs: 1_000 }], 17_536), [{ type: 'onset', soundMs: 96 }]);
+  assert.deepEqual(cutter.next([{ type: 'onset', startMs: 1_000 }], 17_536), [{ type: 'onset', soundMs: 96, cue: 'speech' }]);
+  assert.deepEqual(cutter.next([{ type: 'sound', startMs: 1_000 }], 17_024), [{ type: 'onset', soundMs: 64, cue: 'sound' }]);
   assert.deepEqual(cutter.next([{ type: 'onset-dropped' }], 24_000), [{ type: 'onset-dropped' }]);
 });

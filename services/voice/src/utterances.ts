@@ -11,7 +11,13 @@ import type { VadEvent } from '@arc/speech';
 export type UtteranceEvent =
   | { type: 'speech-start' }
   /** what may be the start of speech (barge-in acts on it), and its fading without becoming speech */
-  | { type: 'onset'; /** how long the sound had lasted when it became an onset, ms */ soundMs: number }
+  | {
+      type: 'onset';
+      /** how long the sound had lasted when it became an onset, ms */
+      soundMs: number;
+      /** speech: the model rates it likely speech; sound: only loud so far (the first sound of "Stop") */
+      cue: OnsetCue;
+    }
   | { type: 'onset-dropped' }
   /** the user paused: this may be the whole utterance (transcribing it now saves time if so) */
   | { type: 'pause'; startSample: number; endSample: number }
@@ -19,6 +25,8 @@ export type UtteranceEvent =
   | { type: 'gap'; startSample: number; endSample: number }
   | { type: 'utterance'; startSample: number; endSample: number; cut: boolean }
   | { type: 'speech-end' };
+
+export type OnsetCue = 'speech' | 'sound';
 
 export class UtteranceCutter {
   /** start of the utterance in progress (undefined between utterances) */
@@ -53,8 +61,8 @@ export class UtteranceCutter {
         out.push({ type: 'speech-start' });
         continue;
       }
-      if (event.type === 'onset') {
-        out.push({ type: 'onset', soundMs: ((end - this.samples(event.startMs)) * 1000) / this.sampleRate });
+      if (event.type === 'onset' || event.type === 'sound') {
+        out.push({ type: 'onset', soundMs: ((end - this.samples(event.startMs)) * 1000) / this.sampleRate, cue: event.type === 'onset' ? 'speech' : 'sound' });
         continue;
       }
       if (event.type === 'onset-dropped') {

@@ -87,7 +87,7 @@ export class VoiceService {
   private readonly seenWebhooks = new Set<string>();
   /** sessions other voice workers started, by track sid (see CLAIM_TTL_MS) */
   private readonly claims = new Map<string, SessionClaim>();
-  private counts = { webhooksRejected: 0, webhooksRepeated: 0, duplicateSessions: 0, agentTracksIgnored: 0, busyNotices: 0, turnsEndedAtPause: 0, pausesMidTurn: 0, pausesOverIfQuiet: 0, resumes: 0 };
+  private counts = { webhooksRejected: 0, webhooksRepeated: 0, duplicateSessions: 0, agentTracksIgnored: 0, busyNotices: 0, turnsEndedAtPause: 0, pausesMidTurn: 0, pausesOverIfQuiet: 0, resumes: 0, soundStopsOff: 0 };
 
   constructor(private readonly options: VoiceServiceOptions) {
     const { bus, config, instanceId } = options;
@@ -174,6 +174,8 @@ export class VoiceService {
       // the words read finished, the model heard more coming: the turn ends if the user stays quiet
       pauses_over_if_quiet: this.counts.pausesOverIfQuiet + live.reduce((n, s) => n + s.turnJudgments['over-if-quiet'], 0),
       interruptions_resumed: this.counts.resumes + live.reduce((n, s) => n + s.controller.resumes, 0),
+      // sessions where sound alone stopped the agent for nothing again and again (its voice heard back), so only likely speech does
+      sessions_sound_stops_off: this.counts.soundStopsOff + live.filter((s) => s.controller.soundStopsOff).length,
       ...(samples.length ? { voice_to_voice_p50_ms: Math.round(samples[Math.floor(samples.length / 2)]!) } : {}),
     };
   }
@@ -390,6 +392,7 @@ export class VoiceService {
           this.counts.pausesMidTurn += ended.turnJudgments['not-over'];
           this.counts.pausesOverIfQuiet += ended.turnJudgments['over-if-quiet'];
           this.counts.resumes += ended.controller.resumes;
+          if (ended.controller.soundStopsOff) this.counts.soundStopsOff++;
           if (this.pastVoiceToVoice.length > MAX_KEPT_SAMPLES) this.pastVoiceToVoice.splice(0, this.pastVoiceToVoice.length - MAX_KEPT_SAMPLES);
           this.updateAdmission();
           // The user may still be there, talking to no one: look again shortly.

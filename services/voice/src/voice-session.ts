@@ -97,6 +97,7 @@ export class VoiceSession {
       ...silence,
       // barge-in: a short window of likely speech stops the agent (a false one resumes)
       ...(config.VOICE_BARGE_IN_MS < config.VOICE_MIN_SPEECH_MS ? { onsetMs: config.VOICE_BARGE_IN_MS, onsetThreshold: config.VOICE_BARGE_IN_THRESHOLD } : {}),
+      ...(config.VOICE_BARGE_IN_SOUND_MS > 0 ? { soundOnsetMs: config.VOICE_BARGE_IN_SOUND_MS } : {}),
     });
     const room = init.roomName;
     const backchannels = new Set(config.VOICE_BACKCHANNELS.split(','));
@@ -217,7 +218,7 @@ export class VoiceSession {
       return this.turns.speechStarted();
     }
     if (event.type === 'speech-end') return this.turns.speechEnded();
-    if (event.type === 'onset') return this.turns.speechOnset(event.soundMs);
+    if (event.type === 'onset') return this.turns.speechOnset(event.soundMs, event.cue);
     if (event.type === 'onset-dropped') return this.turns.onsetFaded();
     const { config } = this.deps;
     // smart-turn: transcribed at the gap before the pause, the words are due when the pause is judged

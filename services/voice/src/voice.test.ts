@@ -147,14 +147,16 @@ test('a spoken question is transcribed, answered by the brain and heard; the sec
   await Promise.all([requests.close(), sessions.close(), tracks.close()]);
 });
 
-test('barge-in: speech over the agent stops it (target 300 ms); a 100 ms noise does not', { timeout: 120_000 }, async () => {
+test('barge-in: speech over the agent stops it (target 200 ms); a 100 ms noise stops it for a moment at most', { timeout: 120_000 }, async () => {
   const cancels = await collect(nats.url, 'agent.tts.cancel');
+  const brainCancels = await collect(nats.url, 'agent.brain.cancel');
   const user = await joinRoom('barge-room', 'user-2');
-  // A cough-like burst of noise: 100 ms.
+  // A cough-like burst of noise: 100 ms. As a sound it may stop the agent; it holds no speech, so the agent goes on.
   const noise = new Int16Array(1600).map(() => Math.round((Math.random() - 0.5) * 16000));
   const noisy = await user.ask(speech('Please tell me a story.'), { interruptWith: noise, interruptAfterMs: 1500 });
   assert.ok(noisy.answerMs > 8000, `the story played on (${Math.round(noisy.answerMs)} ms)`);
-  assert.equal(cancels.messages.length, 0, 'noise did not cancel');
+  assert.equal(brainCancels.messages.length, 0, 'the noise did not end the answer');
+  const cancelsBefore = cancels.messages.length;
 
   const interrupted = await user.ask(speech('Please tell me a story.'), { interruptWith: speech('Stop, wait a moment please.'), interruptAfterMs: 1500 });
   const at = interrupted.interruptedAt!;
@@ -165,15 +167,15 @@ test('barge-in: speech over the agent stops it (target 300 ms); a 100 ms noise d
     if (t - stoppedAt > 400) break;
     stoppedAt = t;
   }
-  console.log(`agent audio stopped ${Math.round(stoppedAt - at)} ms after the user started speaking (target 300 ms)`);
-  // The target is 300 ms: measured 276–352 ms on this machine, up to ~670 ms when other
-  // processes load both cores (two WebRTC legs with jitter buffers, plus VAD). The test checks
-  // that barge-in cuts the answer short — the story lasts over 15 s — and prints the latency.
+  console.log(`agent audio stopped ${Math.round(stoppedAt - at)} ms after the user started speaking (target 200 ms)`);
+  // bench:turns measures the target (two WebRTC legs with jitter buffers, plus VAD; slower
+  // when other processes load both cores). The test checks that barge-in cuts the answer
+  // short — the story lasts over 15 s — and prints the latency.
   assert.ok(stoppedAt - at <= 1500, `agent kept talking ${Math.round(stoppedAt - at)} ms`);
-  await cancels.waitForCount(1);
-  assert.equal(cancels.messages[0]!.payload.reason, 'barge_in');
+  await cancels.waitForCount(cancelsBefore + 1);
+  assert.equal(cancels.messages[cancelsBefore]!.payload.reason, 'barge_in');
   await user.leave();
-  await cancels.close();
+  await Promise.all([cancels.close(), brainCancels.close()]);
 });
 
 test('smart turn: a 700 ms pause mid-sentence gives one turn with the whole sentence; the words before it are an interim transcript', { timeout: 120_000 }, async () => {

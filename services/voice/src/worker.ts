@@ -53,6 +53,7 @@ export const voiceWorker = defineWorker({
     'VOICE_LLM_TIMEOUT_MS',
     'VOICE_VAD_THRESHOLD',
     'VOICE_BARGE_IN_THRESHOLD',
+    'VOICE_BARGE_IN_SOUND_MS',
     'VOICE_TURN_MAX_SILENCE_MS',
     'VOICE_BACKCHANNELS',
   ],

@@ -103,6 +103,8 @@ export class VadStream implements VadSegmenter {
   private onsetSent = false;
   private onsetQuietStartMs: number | undefined;
   private soundStartMs: number | undefined; // first frame of the current run of sound (loud or likely speech)
+  private soundSentFor: number | undefined; // the run of sound a `sound` event was sent for (once per run)
+  private alerted = false; // an onset or sound event is out, neither dropped nor become speech
   private readonly recentLevels: number[] = [];
   private samplesPushed = 0;
 
@@ -155,30 +157,41 @@ export class VadStream implements VadSegmenter {
     return events;
   }
 
-  /** Barge-in's early signal: a short run of likely speech, and whether it faded without becoming speech. */
+  /** Barge-in's early signals: a run of sound, a short run of likely speech, and whether they faded without becoming speech. */
   private trackOnset(frame: Float32Array, p: number, frameStartMs: number, nowMs: number, events: VadEvent[]): void {
-    const { onsetMs, onsetThreshold = this.options.threshold, pauseMs = 200, minSpeechMs } = this.options;
+    const { onsetMs, onsetThreshold = this.options.threshold, soundOnsetMs, pauseMs = 200, minSpeechMs } = this.options;
     if (onsetMs === undefined || onsetMs >= minSpeechMs) return;
     const level = rms(frame);
     const quiet = this.recentLevels.length === 0 ? 0 : Math.min(...this.recentLevels);
     if (this.recentLevels.push(level) > QUIET_WINDOW_FRAMES) this.recentLevels.shift();
     if (p >= onsetThreshold || level >= Math.max(SOUND_MIN_LEVEL, quiet * SOUND_OVER_QUIET)) this.soundStartMs ??= frameStartMs;
     else this.soundStartMs = undefined;
+    const sound = this.soundStartMs;
+    if (soundOnsetMs !== undefined && sound !== undefined && !this.onsetSent && this.soundSentFor !== sound && nowMs - sound >= soundOnsetMs) {
+      this.soundSentFor = sound;
+      this.alerted = true;
+      this.onsetQuietStartMs = undefined;
+      events.push({ type: 'sound', startMs: sound });
+    }
     if (p >= onsetThreshold) {
       this.onsetQuietStartMs = undefined;
       this.onsetRunStartMs ??= frameStartMs;
-      const clearly = p >= (onsetThreshold + 1) / 2 && this.soundStartMs !== undefined && nowMs - this.soundStartMs >= onsetMs;
+      const clearly = p >= (onsetThreshold + 1) / 2 && sound !== undefined && nowMs - sound >= onsetMs;
       if (!this.onsetSent && (clearly || nowMs - this.onsetRunStartMs >= onsetMs)) {
         this.onsetSent = true;
-        events.push({ type: 'onset', startMs: clearly ? this.soundStartMs! : this.onsetRunStartMs });
+        this.alerted = true;
+        events.push({ type: 'onset', startMs: clearly ? sound! : this.onsetRunStartMs });
       }
       return;
     }
     this.onsetRunStartMs = undefined;
-    if (this.onsetSent && p < this.neg) {
+    // Unlike speech for pauseMs: faded, even if a sound goes on (a fan, a cough); that run of
+    // sound is spent, and only a new one sends a sound event again.
+    if (this.alerted && p < this.neg) {
       this.onsetQuietStartMs ??= frameStartMs;
       if (nowMs - this.onsetQuietStartMs >= pauseMs) {
         this.onsetSent = false;
+        this.alerted = false;
         this.onsetQuietStartMs = undefined;
         events.push({ type: 'onset-dropped' });
       }
@@ -214,6 +227,7 @@ export class VadStream implements VadSegmenter {
       if (!this.triggered && nowMs - this.speechStartMs >= minSpeechMs) {
         this.triggered = true;
         this.onsetSent = false; // the onset became speech
+        this.alerted = false;
         this.onsetRunStartMs = undefined;
         this.onsetQuietStartMs = undefined;
         events.push({ type: 'speech-start', startMs: this.padStart(this.speechStartMs) });

@@ -50,6 +50,13 @@ export interface VadOptions {
   onsetMs?: number;
   /** speech probability of an onset (default: threshold) */
   onsetThreshold?: number;
+  /**
+   * With onsetMs: emit a `sound` event once a run of sound (frames 10 dB over the quiet of the
+   * last 2 s, or likely speech) has lasted this long, before the model rates it speech — the
+   * first sound of "Stop" or "Sorry" is rated low for 100 ms and more. Once per run; it fades
+   * (`onset-dropped`) as an onset does. Default: none.
+   */
+  soundOnsetMs?: number;
 }
 
 export const DEFAULT_VAD_OPTIONS: VadOptions = { threshold: 0.5, minSpeechMs: 250, minSilenceMs: 300, speechPadMs: 30 };
@@ -67,7 +74,9 @@ export type VadEvent =
   | { type: 'resume'; startMs: number }
   /** the first onsetMs of what may be speech (see VadOptions.onsetMs) */
   | { type: 'onset'; startMs: number }
-  /** an onset that faded without becoming speech */
+  /** a run of sound of soundOnsetMs, which may be speech the model does not rate as such yet (see VadOptions.soundOnsetMs) */
+  | { type: 'sound'; startMs: number }
+  /** an onset or a sound that faded without becoming speech */
   | { type: 'onset-dropped' }
   | { type: 'speech-end'; startMs: number; endMs: number };
 
