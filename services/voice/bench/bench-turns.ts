@@ -15,15 +15,15 @@
  * latency through the same server: a tone captured by one participant → first heard by another.
  * Prints a table, writes bench-results/turns.json. BENCH_MODES=smart-turn,vad chooses modes,
  * BENCH_KINDS=barge_in,… the kinds of scenario, BENCH_ROUNDS=3 runs them all three times (more
- * trials for each p90; percentiles are by nearest rank), BENCH_WORKER_LOG=<file> keeps the workers' info logs (each pause's
- * judgment, with its probability and transcript) in that file.
+ * trials for each p90; percentiles are by nearest rank), BENCH_WORKER_LOG=<file> keeps the
+ * workers' info logs (each pause's judgment, with its probability and transcript) in that file.
  */
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AudioFrame, AudioSource, AudioStream, LocalAudioTrack, Room, RoomEvent, TrackKind, TrackPublishOptions, TrackSource, dispose, type RemoteTrack } from '@livekit/rtc-node';
 import { AccessToken } from 'livekit-server-sdk';
 import { parseTimestampMs, preciseNowMs } from '@arc/contracts';
-import { Conversation, type TalkResult } from '@arc/cli';
+import { Conversation, quietTailMs, type TalkResult } from '@arc/cli';
 import { concatAudio, espeakSpeech, float32ToInt16 } from '@arc/speech';
 import { REPO_ROOT, collect, freePort, percentile, startLiveKitServer, startNatsServer, startProcess, startScriptedOpenAIServer, type ManagedProcess } from '@arc/testkit';
 
@@ -70,10 +70,8 @@ function noiseOf(kind: NoiseKind, ms: number): Int16Array {
     });
   }
   // espeak ends its audio in a few hundred ms of quiet: reversed, that would lead the burst
-  const speech = espeakSpeech('hello there, how are you', { wordsPerMinute: 200 });
-  let end = speech.length;
-  while (end > 0 && Math.abs(speech[end - 1]!) < 0.01) end--;
-  return float32ToInt16(speech.subarray(0, end).reverse().slice(0, samples));
+  const speech = float32ToInt16(espeakSpeech('hello there, how are you', { wordsPerMinute: 200 }));
+  return speech.slice(0, speech.length - 16 * quietTailMs(speech)).reverse().slice(0, samples);
 }
 
 /**

@@ -134,10 +134,8 @@ export class TurnController {
   private readonly history: PreviousTurn[] = [];
   private readonly voiceToVoice: number[] = [];
   private readonly clock: Clock;
-  /** the agent was stopped by an onset that has not (yet) become speech */
-  private onsetOnly = false;
-  /** ...and by a sound alone: no cue of speech has come since */
-  private soundOnly = false;
+  /** the agent was stopped by an onset that has not (yet) become speech: by sound alone, or with a cue of speech since */
+  private stoppedByOnset: OnsetCue | undefined;
   /** clock times of recent stops on a sound that faded without speech */
   private falseSoundStops: number[] = [];
   /** sound alone no longer stops the agent (false stops came in a burst: its own voice coming back?) */
@@ -188,8 +186,7 @@ export class TurnController {
   /** VAD: the user started speaking (for at least the minimum speech length). */
   speechStarted(): void {
     if (this.state === 'ended') return;
-    this.onsetOnly = false;
-    this.soundOnly = false;
+    this.stoppedByOnset = undefined;
     const turn = this.turn;
     if (turn?.suspended) {
       // already stopped for the user: their words decide
@@ -208,20 +205,20 @@ export class TurnController {
    */
   speechOnset(soundMs?: number, cue: OnsetCue = 'speech'): void {
     const turn = this.turn;
-    if (cue === 'speech') this.soundOnly = false;
+    if (cue === 'speech' && this.stoppedByOnset) this.stoppedByOnset = 'speech';
     if (cue === 'sound' && this.soundStopsOff) return;
     if (this.state === 'ended' || !turn || turn.suspended || turn.pending.size === 0) return;
     this.bargeIn(turn, soundMs, cue);
-    this.onsetOnly = true;
-    this.soundOnly = cue === 'sound';
+    this.stoppedByOnset = cue;
   }
 
   /** VAD: the onset that stopped the agent was not speech after all (a click, a bump). */
   onsetFaded(): void {
     const turn = this.turn;
-    if (!this.onsetOnly || !turn?.suspended) return;
-    this.onsetOnly = false;
-    if (this.soundOnly) this.falseSoundStop();
+    const cue = this.stoppedByOnset;
+    if (!cue || !turn?.suspended) return;
+    this.stoppedByOnset = undefined;
+    if (cue === 'sound') this.falseSoundStop();
     this.resume(turn, '');
   }
 
@@ -231,7 +228,6 @@ export class TurnController {
    * likely speech stops it, at the barge-in threshold.
    */
   private falseSoundStop(): void {
-    this.soundOnly = false;
     const now = this.clock.now();
     this.falseSoundStops = [...this.falseSoundStops.filter((at) => now - at < FALSE_SOUND_STOPS_WITHIN_MS), now];
     if (this.falseSoundStops.length < FALSE_SOUND_STOPS_MAX) return;

@@ -95,7 +95,7 @@ export class VoiceSession {
       minSpeechMs: config.VOICE_MIN_SPEECH_MS,
       speechPadMs: 30,
       ...silence,
-      // barge-in: a short window of likely speech stops the agent (a false one resumes)
+      // barge-in: a short window of likely speech, or of sound, stops the agent (a false one resumes)
       ...(config.VOICE_BARGE_IN_MS < config.VOICE_MIN_SPEECH_MS ? { onsetMs: config.VOICE_BARGE_IN_MS, onsetThreshold: config.VOICE_BARGE_IN_THRESHOLD } : {}),
       ...(config.VOICE_BARGE_IN_SOUND_MS > 0 ? { soundOnsetMs: config.VOICE_BARGE_IN_SOUND_MS } : {}),
     });

@@ -77,7 +77,7 @@ function frameRms(data: Int16Array): number {
 }
 
 /** Quiet at the end of 16 kHz audio: the 20 ms frames after its last loud one. */
-function quietTailMs(audio: Int16Array): number {
+export function quietTailMs(audio: Int16Array): number {
   const frame = (TALK_SAMPLE_RATE * FRAME_MS) / 1000;
   let end = audio.length;
   while (end > 0 && frameRms(audio.subarray(Math.max(0, end - frame), end)) < SPEECH_RMS) end -= frame;
